@@ -1,0 +1,86 @@
+// The Express app factory: the database and the secret come in, so tests pass `:memory:` or a temp file.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Database } from '../db/database.js';
+import { authenticate, errorHandler, HttpError } from './http.js';
+import { healthRoutes } from './routes/health.js';
+import { shopRoutes } from './routes/shops.js';
+import { flaggedRoutes } from './routes/flagged.js';
+import type { AppContext } from './context.js';
+
+export interface AppOptions {
+  db: Database;
+  secret: Uint8Array;
+  logger?: Logger;
+  /** Built dashboard to serve (dist/client); omitted in API tests. */
+  clientDir?: string;
+  /** Failed authentications allowed per client address per minute. */
+  authFailuresPerMinute?: number;
+}
+
+export function createApp(options: AppOptions): Express {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const ctx: AppContext = { db: options.db, secret: options.secret };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Tokens never reach the log.
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }) },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] } },
+    }),
+  );
+  app.use(express.json({ limit: '1mb' }));
+
+  const api = express.Router();
+  api.use(healthRoutes(ctx));
+  // Only failed authentications count against the limit, so honest heavy use is never throttled.
+  api.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: options.authFailuresPerMinute ?? 60,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+      handler: (_req, _res, next) => next(new HttpError(429, 'too_many_requests', 'too many failed authentications; wait a minute')),
+    }),
+  );
+  api.use(authenticate(options.secret));
+  api.use(shopRoutes(ctx));
+  api.use(flaggedRoutes(ctx));
+  api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} /api${req.path}`)));
+  app.use('/api', api);
+
+  if (options.clientDir) {
+    const clientDir = options.clientDir;
+    app.use(express.static(clientDir, { index: false, maxAge: '1h' }));
+    // The dashboard's own routes all load index.html (the app reads the URL).
+    app.get(/^(?!\/api\/).*/, (_req, res, next) => {
+      const index = path.join(clientDir, 'index.html');
+      if (!fs.existsSync(index)) return next(new HttpError(503, 'not_built', 'the dashboard is still being built; reload in a moment'));
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    });
+  }
+  app.use(errorHandler((error, req) => logger.error({ err: error, reqId: req.id }, 'request failed')));
+  return app;
+}

@@ -1,0 +1,23 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Database } from '../db/database.js';
+import { dataRange, type DataRangeRow } from '../metrics/queries.js';
+import { badRequest, notFound } from './http.js';
+
+export interface AppContext {
+  db: Database;
+  secret: Uint8Array;
+}
+
+/** The data range, or 404 when nothing is loaded yet. */
+export async function requireRange(conn: DuckDBConnection): Promise<DataRangeRow> {
+  const range = await dataRange(conn);
+  if (!range) throw notFound('no data has been loaded yet');
+  return range;
+}
+
+/** The stat date: the one asked for (inside the data), or the latest day with data. */
+export function statDate(range: DataRangeRow, date: string | undefined, name = 'date'): string {
+  if (date === undefined) return range.last;
+  if (date < range.first || date > range.last) throw badRequest(`${name}: ${date} is outside the data (${range.first} … ${range.last})`);
+  return date;
+}

@@ -1,0 +1,83 @@
+// The small pieces every route uses: typed input parsing, authentication, JSON errors.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import { AuthError, canReadShop, verifyToken, type Principal, type Role } from '../auth/tokens.js';
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
+export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+export const forbidden = (message = 'this token may not read that') => new HttpError(403, 'forbidden', message);
+
+/** Parses one part of a request with a schema; a failure is a 400 that names the parameter and says why. */
+export function parse<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path' | 'body'): z.infer<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const messages = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return `unknown ${where} parameter(s): ${issue.keys.join(', ')}`;
+    const name = issue.path.join('.') || where;
+    return `${name}: ${issue.message}`;
+  });
+  throw badRequest(messages.join('; '));
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+/** Requires a valid bearer token; 401 otherwise. */
+export function authenticate(secret: Uint8Array): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return next(new HttpError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer TOKEN)'));
+    try {
+      req.principal = await verifyToken(secret, match[1]);
+      next();
+    } catch (error) {
+      next(new HttpError(401, 'unauthorized', error instanceof AuthError ? error.message : 'the token is not valid'));
+    }
+  };
+}
+
+export function principal(req: Request): Principal {
+  if (!req.principal) throw new HttpError(401, 'unauthorized', 'missing bearer token');
+  return req.principal;
+}
+
+export function requireRole(req: Request, ...roles: Role[]): Principal {
+  const who = principal(req);
+  // An admin may do everything a reviewer may.
+  if (roles.includes(who.role) || (who.role === 'admin' && roles.includes('reviewer'))) return who;
+  throw forbidden(`this needs the role ${roles.join(' or ')}`);
+}
+
+export function requireShop(req: Request, shopId: string): Principal {
+  const who = principal(req);
+  if (!canReadShop(who, shopId)) throw forbidden(`this token may not read shop ${shopId}`);
+  return who;
+}
+
+export function errorHandler(logError: (error: unknown, req: Request) => void) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const requestId = String(req.id ?? '');
+    if (error instanceof HttpError) {
+      res.status(error.status).json({ error: error.code, message: error.message, requestId });
+      return;
+    }
+    const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Body parser errors and the like: say what, never how (no stack).
+      res.status(status).json({ error: 'bad_request', message: (error as Error).message || 'bad request', requestId });
+      return;
+    }
+    logError(error, req);
+    res.status(500).json({ error: 'internal', message: 'internal error; the request id is in the server log', requestId });
+  };
+}

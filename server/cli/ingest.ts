@@ -1,0 +1,62 @@
+// npm run ingest -- [--db PATH] FILE_OR_DIR...
+// Prints accepted and rejected counts per file with every rejected line and its reason.
+// Exit code: 0 all rows accepted, 3 some rejected (the good ones loaded), 1 nothing loaded, 2 bad usage.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { Database } from '../db/database.js';
+import { ingestFiles, type IngestReport } from '../ingest/ingest.js';
+import { progressPrinter } from './progress.js';
+
+export function formatReport(report: IngestReport): string {
+  const out: string[] = [];
+  for (const f of report.files) {
+    if (f.error) {
+      out.push(`${f.file}: refused — ${f.file} ${f.error}`);
+      continue;
+    }
+    out.push(`${f.file} (${f.kind}): ${f.accepted} accepted, ${f.rejected} rejected`);
+    for (const r of f.rejects) out.push(`  ${f.file}:${r.line}: ${r.reason}`);
+  }
+  out.push(`batch ${report.batchId}: ${report.accepted} rows accepted, ${report.rejected} rejected in ${report.files.length} file(s)`);
+  if (report.refresh?.range) {
+    const r = report.refresh;
+    out.push(`metrics refreshed: ${r.range!.first} … ${r.range!.last}, ${r.shopDays} shop-days, ${r.episodes} restriction levels reached (${Math.round(r.ms)} ms)`);
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (error) {
+    console.error(`ingest: ${(error as Error).message}\nusage: npm run ingest -- [--db PATH] FILE_OR_DIR...`);
+    return 2;
+  }
+  if (parsed.values.help || parsed.positionals.length === 0) {
+    console.error('usage: npm run ingest -- [--db PATH] FILE_OR_DIR...');
+    return parsed.values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  const dbPath = parsed.values.db ?? config.dbPath;
+  let db: Database;
+  try {
+    db = await Database.open(dbPath, { poolSize: 2 });
+  } catch (error) {
+    console.error(`ingest: cannot open the database ${dbPath}: ${(error as Error).message.split('\n')[0]}`);
+    console.error('(a running server holds the database file: send files to it with POST /api/ingest instead)');
+    return 1;
+  }
+  try {
+    const report = await ingestFiles(db, parsed.positionals, { source: 'cli', onProgress: progressPrinter() });
+    console.log(formatReport(report));
+    return report.exitCode;
+  } catch (error) {
+    console.error(`ingest failed, nothing was changed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,46 @@
+// Every setting the server and the command-line tools read from the environment, with its default.
+// The README's "Configuration" table mirrors this file.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function intFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export interface Config {
+  port: number;
+  dbPath: string;
+  dataDir: string;
+  authSecret: string | undefined;
+  poolSize: number;
+  logLevel: string;
+  demo: { enabled: boolean; shops: number; days: number; seed: number };
+  clientDir: string;
+}
+
+export function loadConfig(): Config {
+  const dataDir = path.resolve(process.env.DATA_DIR || path.join(PROJECT_ROOT, 'data'));
+  return {
+    port: intFromEnv('PORT', 3000, 0, 65535),
+    dbPath: process.env.DB_PATH || path.join(dataDir, 'intervention.duckdb'),
+    dataDir,
+    authSecret: process.env.AUTH_SECRET || undefined,
+    poolSize: intFromEnv('DB_POOL_SIZE', 4, 1, 64),
+    logLevel: process.env.LOG_LEVEL || 'info',
+    demo: {
+      enabled: process.env.DEMO !== 'off',
+      shops: intFromEnv('DEMO_SHOPS', 2000, 1, 1_000_000),
+      days: intFromEnv('DEMO_DAYS', 120, 1, 3650),
+      seed: intFromEnv('DEMO_SEED', 42, 0, 2 ** 31 - 1),
+    },
+    clientDir: path.join(PROJECT_ROOT, 'dist', 'client'),
+  };
+}

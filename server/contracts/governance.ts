@@ -1,0 +1,98 @@
+// Governance endpoints (reviewer; policy activation and upload: admin).
+import { z } from 'zod';
+import { IsoDate, LevelSchema } from './common.js';
+import { DecisionSchema } from './shop.js';
+
+/** GET /api/categories?date= */
+export const CategoriesQuery = z.object({ date: IsoDate.optional() }).strict();
+export const CategoryRowSchema = z.object({
+  categoryId: z.string(),
+  categoryName: z.string(),
+  parentId: z.string().nullable(),
+  parentName: z.string().nullable(),
+  shops: z.number().int(),
+  judgedShops: z.number().int(),
+  orders: z.number().int(),
+  interventions: z.number().int(),
+  complaints: z.number().int(),
+  mean: z.number().nullable(),
+  medianRate: z.number().nullable(),
+  p90Rate: z.number().nullable(),
+  levels: z.object({ warning: z.number().int(), restricted: z.number().int(), severe: z.number().int() }),
+});
+export const CategoriesSchema = z.object({ date: IsoDate, categories: z.array(CategoryRowSchema) });
+export type Categories = z.infer<typeof CategoriesSchema>;
+
+/** POST /api/shops/:shopId/decisions */
+export const DecisionBody = z
+  .object({
+    action: z.enum(['confirm', 'exempt', 'lift_early', 'note']),
+    reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(2000),
+    /** exempt: the last day of the exemption (required). */
+    until: IsoDate.optional(),
+  })
+  .strict()
+  .refine((b) => b.action !== 'exempt' || b.until !== undefined, { message: 'an exemption needs an end date', path: ['until'] });
+
+/** POST /api/shops/:shopId/appeals (seller) and POST /api/appeals/:id/answer (reviewer) */
+export const AppealBody = z.object({ text: z.string().trim().min(10, 'must explain the appeal (at least 10 characters)').max(5000) }).strict();
+export const AppealAnswerBody = z.object({ decision: z.enum(['accept', 'reject']), reason: z.string().trim().min(3).max(2000) }).strict();
+export const AppealSchema = z.object({
+  id: z.number().int(),
+  shopId: z.string(),
+  episodeStart: IsoDate,
+  level: LevelSchema,
+  text: z.string(),
+  state: z.enum(['pending', 'accepted', 'rejected']),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  answeredBy: z.string().nullable(),
+  answeredAt: z.string().nullable(),
+  answerReason: z.string().nullable(),
+});
+export type Appeal = z.infer<typeof AppealSchema>;
+export const AppealsQuery = z.object({ state: z.enum(['pending', 'accepted', 'rejected']).optional(), shopId: z.string().max(128).optional() }).strict();
+
+/** GET /api/audit?shopId=&actor=&action=&from=&to=&limit=&offset= */
+export const AuditQuery = z
+  .object({
+    shopId: z.string().min(1).max(128).optional(),
+    actor: z.string().min(1).max(200).optional(),
+    action: z.string().min(1).max(64).optional(),
+    from: IsoDate.optional(),
+    to: IsoDate.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  })
+  .strict();
+export const AuditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  shopId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+export const AuditSchema = z.object({ total: z.number().int(), items: z.array(AuditEntrySchema) });
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+/** POST /api/policy/simulate { policy, date? } → per category, counts under active and candidate. */
+export const SimulationSchema = z.object({
+  date: IsoDate,
+  activeVersion: z.string(),
+  candidateVersion: z.string(),
+  categories: z.array(
+    z.object({
+      categoryId: z.string(),
+      categoryName: z.string(),
+      active: z.object({ warning: z.number().int(), restricted: z.number().int(), severe: z.number().int() }),
+      candidate: z.object({ warning: z.number().int(), restricted: z.number().int(), severe: z.number().int() }),
+    }),
+  ),
+  changes: z.array(z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema, ratio: z.number().nullable() })),
+  ms: z.number(),
+});
+export type Simulation = z.infer<typeof SimulationSchema>;
+
+export { DecisionSchema };

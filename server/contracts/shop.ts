@@ -1,0 +1,119 @@
+// Per-shop read endpoints beyond the DESIGN §4 metrics (seller for own shops, reviewer for any).
+import { z } from 'zod';
+import { IsoDate, LevelSchema } from './common.js';
+
+/** GET /api/shops/:shopId/trend?from=&to= (default: the 90 days ending on the last day with data) */
+export const TrendQuery = z.object({ from: IsoDate.optional(), to: IsoDate.optional() }).strict();
+export const TrendPointSchema = z.object({
+  date: IsoDate,
+  orders: z.number().int(),
+  interventions: z.number().int(),
+  complaints: z.number().int(),
+  rate: z.number().nullable(),
+  categoryMean: z.number().nullable(),
+  /** flagRatio × categoryMean: the rate at which the shop is flagged (given the floors). */
+  threshold: z.number().nullable(),
+  ratio: z.number().nullable(),
+  judged: z.boolean(),
+  flagged: z.boolean(),
+  level: LevelSchema,
+});
+export const TrendSchema = z.object({ shopId: z.string(), from: IsoDate, to: IsoDate, flagRatio: z.number(), points: z.array(TrendPointSchema) });
+export type Trend = z.infer<typeof TrendSchema>;
+
+/** GET /api/shops/:shopId/cases?date= — the cases in the window of a date (counted or not, with why). */
+export const CasesQuery = z.object({ date: IsoDate.optional() }).strict();
+export const CaseSchema = z.object({
+  caseId: z.string(),
+  orderId: z.string(),
+  kind: z.enum(['intervention', 'complaint']),
+  reason: z.string().nullable(),
+  openedAt: z.string(),
+  openedDay: IsoDate,
+  status: z.enum(['open', 'closed']),
+  outcome: z.string().nullable(),
+  excluded: z.boolean(),
+  exclusionReason: z.string().nullable(),
+  /** Whether this case makes its order count in the rate on that date. */
+  counted: z.boolean(),
+  /** Day the case's contribution leaves the 30-day window (the first day it no longer counts). */
+  leavesWindowOn: IsoDate,
+  orderKnown: z.boolean(),
+});
+export const CasesSchema = z.object({ shopId: z.string(), date: IsoDate, window: z.object({ from: IsoDate, to: IsoDate }), cases: z.array(CaseSchema) });
+export type Cases = z.infer<typeof CasesSchema>;
+
+/** GET /api/shops/:shopId/breakdown?date= — interventions (counted cases) in the window by reason and by week. */
+export const BreakdownSchema = z.object({
+  shopId: z.string(),
+  date: IsoDate,
+  byReason: z.array(z.object({ reason: z.string(), interventions: z.number().int(), complaints: z.number().int() })),
+  byWeek: z.array(z.object({ weekStart: IsoDate, interventions: z.number().int(), complaints: z.number().int(), orders: z.number().int() })),
+});
+export type Breakdown = z.infer<typeof BreakdownSchema>;
+
+/** GET /api/shops/:shopId/peers?date= — the rates of judged shops in the category. */
+export const PeersSchema = z.object({
+  shopId: z.string(),
+  categoryId: z.string(),
+  date: IsoDate,
+  judgedShops: z.number().int(),
+  categoryMean: z.number().nullable(),
+  median: z.number().nullable(),
+  p90: z.number().nullable(),
+  buckets: z.array(z.object({ from: z.number(), to: z.number(), shops: z.number().int() })),
+  shopRate: z.number().nullable(),
+  /** Share of judged peers with a rate strictly below the shop's, 0..1 (null when the shop has no rate). */
+  percentile: z.number().nullable(),
+});
+export type Peers = z.infer<typeof PeersSchema>;
+
+/** GET /api/shops/:shopId/forecast?date= */
+export const ForecastSchema = z.object({
+  shopId: z.string(),
+  date: IsoDate,
+  assumptions: z.object({ dailyOrders: z.number(), newInterventions: z.literal(0) }),
+  /** First day on which the shop is no longer flagged (null: not flagged now; or not within the horizon). */
+  belowThresholdOn: IsoDate.nullable(),
+  /** Day the current restrictions would lift (null: none in force, or not within the horizon). */
+  liftOn: IsoDate.nullable(),
+  /** New intervention orders in the next 7 days that keep the shop unflagged on all of them (null: cannot stay under). */
+  headroom7d: z.number().int().nullable(),
+  points: z.array(z.object({ date: IsoDate, orders: z.number(), interventions: z.number().int(), rate: z.number().nullable(), threshold: z.number().nullable(), flagged: z.boolean(), level: LevelSchema })),
+});
+export type Forecast = z.infer<typeof ForecastSchema>;
+
+/** GET /api/shops/:shopId/history — the timeline of levels and the decisions taken on them. */
+export const HistorySchema = z.object({
+  shopId: z.string(),
+  periods: z.array(z.object({ level: LevelSchema, from: IsoDate, to: IsoDate })),
+  episodes: z.array(
+    z.object({
+      level: z.enum(['restricted', 'severe']),
+      codes: z.array(z.string()),
+      start: IsoDate,
+      end: IsoDate.nullable(),
+      orders: z.number().int(),
+      interventions: z.number().int(),
+      rate: z.number().nullable(),
+      categoryMean: z.number().nullable(),
+      ratio: z.number().nullable(),
+      flaggedDays: z.number().int(),
+      policyVersion: z.string(),
+    }),
+  ),
+  decisions: z.array(z.lazy(() => DecisionSchema)),
+});
+export type History = z.infer<typeof HistorySchema>;
+
+export const DecisionSchema = z.object({
+  id: z.number().int(),
+  shopId: z.string(),
+  action: z.enum(['confirm', 'exempt', 'lift_early', 'note']),
+  reason: z.string(),
+  until: IsoDate.nullable(),
+  episodeStart: IsoDate.nullable(),
+  actor: z.string(),
+  at: z.string(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;

@@ -1,0 +1,144 @@
+// One DuckDB instance per process, a small pool of connections, and one writer at a time.
+// Readers each take their own connection, so a request never shares a connection with another;
+// DuckDB's MVCC gives every reader a snapshot from wholly before or wholly after a write.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { migrate } from './migrations.js';
+
+export type Params = Record<string, DuckDBValue> | DuckDBValue[];
+export type Row = Record<string, unknown>;
+
+/** Converts DuckDB's JS values to what JSON and the API want: numbers, ISO date strings. */
+function normalize(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(normalize);
+  return value;
+}
+
+export async function queryRows<T = Row>(conn: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
+  const reader = await conn.runAndReadAll(sql, params);
+  const rows = reader.getRowObjectsJS() as Row[];
+  for (const row of rows) for (const key of Object.keys(row)) row[key] = normalize(row[key]);
+  return rows as T[];
+}
+
+export async function queryOne<T = Row>(conn: DuckDBConnection, sql: string, params?: Params): Promise<T | undefined> {
+  return (await queryRows<T>(conn, sql, params))[0];
+}
+
+export async function execute(conn: DuckDBConnection, sql: string, params?: Params): Promise<void> {
+  await conn.run(sql, params);
+}
+
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** DuckDB memory_limit, e.g. '2GB'. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export class Database {
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly waiters: ((conn: DuckDBConnection) => void)[] = [];
+  private readonly writer = new Mutex();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connections: DuckDBConnection[],
+  ) {
+    this.idle.push(...connections);
+  }
+
+  static async open(dbPath: string, options: DatabaseOptions = {}): Promise<Database> {
+    if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+    const settings: Record<string, string> = {};
+    if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+    if (options.threads) settings.threads = String(options.threads);
+    const instance = await DuckDBInstance.create(dbPath, settings);
+    const poolSize = options.poolSize ?? 4;
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < poolSize; i++) {
+      const conn = await instance.connect();
+      // Instants are stored as TIMESTAMPTZ; casts to text use UTC so no reader depends on the host's zone.
+      await conn.run("SET TimeZone = 'UTC'");
+      connections.push(conn);
+    }
+    const db = new Database(dbPath, instance, connections);
+    await db.write((conn) => migrate(conn));
+    return db;
+  }
+
+  private acquire(): Promise<DuckDBConnection> {
+    if (this.closed) return Promise.reject(new Error('database is closed'));
+    const conn = this.idle.pop();
+    if (conn) return Promise.resolve(conn);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(conn: DuckDBConnection): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(conn);
+    else this.idle.push(conn);
+  }
+
+  /** Runs fn on a connection of its own; at most poolSize queries run at once. */
+  async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    try {
+      return await fn(conn);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  /** Runs fn in one transaction, one writer at a time: all of it commits, or none of it. */
+  async write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.writer.run(() =>
+      this.read(async (conn) => {
+        await conn.run('BEGIN TRANSACTION');
+        try {
+          const result = await fn(conn);
+          await conn.run('COMMIT');
+          return result;
+        } catch (error) {
+          await conn.run('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /** Waits for the writer, checkpoints the file and closes every connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.run(async () => {
+      if (this.path !== ':memory:') await this.read((conn) => conn.run('CHECKPOINT')).catch(() => undefined);
+      this.closed = true;
+    });
+    for (const conn of this.connections) conn.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,63 @@
+// Schema migrations, applied in order at start. A migration is never edited once shipped:
+// a change to the schema is a new entry at the end.
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+const MIGRATIONS: string[] = [
+  // 1: raw tables (the ingest contract of DESIGN §2), ingest log, policy versions, materialized metrics.
+  `
+  CREATE TABLE categories (
+    category_id VARCHAR NOT NULL, category_name VARCHAR NOT NULL, parent_id VARCHAR);
+  CREATE TABLE shops (
+    shop_id VARCHAR NOT NULL, shop_name VARCHAR NOT NULL, category_id VARCHAR NOT NULL);
+  CREATE TABLE orders (
+    order_id VARCHAR NOT NULL, shop_id VARCHAR NOT NULL, paid_at TIMESTAMPTZ NOT NULL, amount DECIMAL(18, 2) NOT NULL);
+  CREATE TABLE cases (
+    case_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, shop_id VARCHAR NOT NULL, opened_at TIMESTAMPTZ NOT NULL,
+    kind VARCHAR NOT NULL, reason VARCHAR, status VARCHAR NOT NULL, outcome VARCHAR,
+    excluded BOOLEAN NOT NULL, exclusion_reason VARCHAR);
+
+  CREATE SEQUENCE ingest_batch_seq START 1;
+  CREATE TABLE ingest_batches (
+    batch_id BIGINT NOT NULL, source VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL,
+    files INTEGER NOT NULL, accepted BIGINT NOT NULL, rejected BIGINT NOT NULL, outcome VARCHAR NOT NULL);
+  CREATE TABLE ingest_files (
+    batch_id BIGINT NOT NULL, file VARCHAR NOT NULL, kind VARCHAR, accepted BIGINT NOT NULL, rejected BIGINT NOT NULL,
+    error VARCHAR);
+  CREATE TABLE ingest_rejects (
+    batch_id BIGINT NOT NULL, file VARCHAR NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL);
+
+  CREATE TABLE policy_versions (
+    version VARCHAR NOT NULL, body JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL, created_by VARCHAR NOT NULL,
+    active BOOLEAN NOT NULL);
+
+  CREATE TABLE data_range (first_day DATE, last_day DATE, window_days INTEGER, policy_version VARCHAR, refreshed_at TIMESTAMPTZ);
+
+  CREATE TABLE shop_day (
+    shop_id VARCHAR NOT NULL, day DATE NOT NULL, category_id VARCHAR NOT NULL,
+    orders INTEGER NOT NULL, interventions INTEGER NOT NULL, complaints INTEGER NOT NULL,
+    category_orders BIGINT NOT NULL, category_interventions BIGINT NOT NULL,
+    rate DOUBLE, category_mean DOUBLE, ratio DOUBLE,
+    judged BOOLEAN NOT NULL, complete BOOLEAN NOT NULL, flagged BOOLEAN NOT NULL,
+    consecutive_flagged INTEGER NOT NULL, level VARCHAR NOT NULL);
+  CREATE TABLE category_day (
+    category_id VARCHAR NOT NULL, day DATE NOT NULL, shops INTEGER NOT NULL,
+    orders BIGINT NOT NULL, interventions BIGINT NOT NULL, complaints BIGINT NOT NULL, mean DOUBLE);
+  -- One row per level reached in a restriction episode: 'restricted' and, if it escalated, 'severe'.
+  -- end_day is the day the episode's restrictions lifted (NULL while active).
+  CREATE TABLE restriction_episodes (
+    shop_id VARCHAR NOT NULL, level VARCHAR NOT NULL, codes VARCHAR[] NOT NULL,
+    start_day DATE NOT NULL, end_day DATE,
+    orders INTEGER NOT NULL, interventions INTEGER NOT NULL, rate DOUBLE, category_mean DOUBLE, ratio DOUBLE,
+    flagged_days INTEGER NOT NULL, policy_version VARCHAR NOT NULL);
+  `,
+];
+
+export async function migrate(conn: DuckDBConnection): Promise<void> {
+  await conn.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)');
+  const reader = await conn.runAndReadAll('SELECT coalesce(max(version), 0)::INTEGER AS v FROM schema_migrations');
+  const applied = Number(reader.getRowObjectsJS()[0]?.v ?? 0);
+  for (let version = applied + 1; version <= MIGRATIONS.length; version++) {
+    await conn.run(MIGRATIONS[version - 1]);
+    await conn.run('INSERT INTO schema_migrations VALUES ($v, now())', { v: version });
+  }
+}

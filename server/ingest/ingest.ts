@@ -1,0 +1,232 @@
+// One ingest batch (DESIGN §2): files are read, every field checked, bad rows set aside with file,
+// line, column and reason, good rows upserted by id, the metrics refreshed, and the batch logged —
+// all in one transaction, so a crash or a fatal error leaves the database as it was.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, VARCHAR } from '@duckdb/node-api';
+import type { Database } from '../db/database.js';
+import { queryRows } from '../db/database.js';
+import { refreshMetrics, appendColumns, type RefreshSummary } from '../metrics/refresh.js';
+import { ensureActivePolicy } from '../policy/store.js';
+import { FileError, readCsv, readParquet, type RawRecord } from './readers.js';
+import { FieldError, KINDS, TABLES, kindOfFile, type FieldContext, type Kind, type TableSpec } from './tables.js';
+
+export interface Reject {
+  line: number;
+  column: string | null;
+  reason: string;
+}
+
+export interface FileReport {
+  file: string;
+  kind: Kind | null;
+  accepted: number;
+  rejected: number;
+  rejects: Reject[];
+  /** Set when the whole file was refused (nothing of it loaded). */
+  error?: string;
+}
+
+export interface IngestReport {
+  batchId: number;
+  files: FileReport[];
+  accepted: number;
+  rejected: number;
+  /** 0: every row loaded; 3: some rows rejected, the good ones loaded; 1: nothing loaded. */
+  exitCode: 0 | 1 | 3;
+  refresh: RefreshSummary | null;
+}
+
+export interface IngestOptions {
+  /** Ingest time: timestamps after it are rejected. Defaults to now. */
+  now?: Date;
+  source?: string;
+  /** Called as files are read: (file, done, total). */
+  onProgress?: (file: string, done: number, total: number) => void;
+  /** Display names for files (e.g. an upload's original name), by path. */
+  displayNames?: Map<string, string>;
+  /** Runs inside the transaction just before it commits; a throw rolls the whole batch back (tests use it to fail midway). */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** Files named on the command line, folders expanded (their .csv and .parquet files, sorted). */
+export function expandInputs(inputs: string[]): string[] {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(input);
+    } catch {
+      files.push(input); // reported as unreadable by the reader
+      continue;
+    }
+    if (stat.isDirectory()) {
+      for (const name of fs.readdirSync(input).sort()) {
+        if (/\.(csv|parquet)$/i.test(name)) files.push(path.join(input, name));
+      }
+    } else files.push(input);
+  }
+  return files;
+}
+
+const STAGE_FLUSH = 16_384;
+
+export async function ingestFiles(db: Database, inputs: string[], options: IngestOptions = {}): Promise<IngestReport> {
+  const files = expandInputs(inputs);
+  const now = options.now ?? new Date();
+  const started = new Date();
+  const displayName = (file: string) => options.displayNames?.get(file) ?? file;
+  // Tables are loaded in dependency order whatever order the files came in.
+  const planned = files
+    .map((file) => ({ file, kind: kindOfFile(file) }))
+    .sort((a, b) => (a.kind === null ? -1 : KINDS.indexOf(a.kind)) - (b.kind === null ? -1 : KINDS.indexOf(b.kind)));
+
+  return db.write(async (conn) => {
+    const policy = await ensureActivePolicy(conn);
+    const ctx: FieldContext = { timeZone: policy.timeZone, nowMicros: BigInt(now.getTime()) * 1000n };
+    const reports: FileReport[] = [];
+    for (const { file, kind } of planned) {
+      const report: FileReport = { file: displayName(file), kind, accepted: 0, rejected: 0, rejects: [] };
+      reports.push(report);
+      if (!kind) {
+        report.error = `cannot tell its table from the name: the name must start with ${KINDS.join(', ')} and end in .csv or .parquet`;
+        continue;
+      }
+      try {
+        await loadFile(db, conn, file, TABLES[kind], ctx, report, options.onProgress);
+      } catch (error) {
+        if (!(error instanceof FileError)) throw error;
+        report.error = error.message;
+        report.accepted = 0;
+        report.rejected = 0;
+        report.rejects = [];
+      }
+    }
+    const accepted = reports.reduce((n, r) => n + r.accepted, 0);
+    const rejected = reports.reduce((n, r) => n + r.rejected, 0);
+    const anyFileError = reports.some((r) => r.error);
+    const exitCode: 0 | 1 | 3 = accepted === 0 && (rejected > 0 || anyFileError) ? 1 : rejected > 0 || anyFileError ? 3 : 0;
+    const refresh = accepted > 0 ? await refreshMetrics(conn, policy) : null;
+    const batchId = await logBatch(conn, options.source ?? 'cli', started, reports, accepted, rejected, exitCode);
+    await options.beforeCommit?.();
+    return { batchId, files: reports, accepted, rejected, exitCode, refresh };
+  });
+}
+
+async function loadFile(
+  db: Database,
+  conn: DuckDBConnection,
+  file: string,
+  spec: TableSpec,
+  ctx: FieldContext,
+  report: FileReport,
+  onProgress?: IngestOptions['onProgress'],
+): Promise<void> {
+  const names = spec.columns.map((c) => c.name);
+  const columnDefs = spec.columns.map((c) => `"${c.name}" ${c.stageType.toString()}`).join(', ');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE stage (line BIGINT, ${columnDefs})`);
+  const isParquet = /\.parquet$/i.test(file);
+  const progress = onProgress ? (done: number, total: number) => onProgress(report.file, done, total) : undefined;
+  const records: AsyncIterable<RawRecord> = isParquet ? readParquet(db, file, names, progress) : readCsv(file, names, progress);
+  const reject = (line: number, column: string | null, reason: string) => {
+    report.rejects.push({ line, column, reason });
+  };
+
+  const seen = new Map<string, number>(); // id → first line, for duplicates inside one file
+  let buffer: unknown[][] = spec.columns.map(() => []);
+  let lines: bigint[] = [];
+  const types = [BIGINT, ...spec.columns.map((c) => c.stageType)];
+  const flush = async () => {
+    if (lines.length === 0) return;
+    await appendColumns(conn, 'stage', types, [lines, ...buffer]);
+    buffer = spec.columns.map(() => []);
+    lines = [];
+  };
+
+  for await (const record of records) {
+    if ('broken' in record) {
+      reject(record.line, null, record.broken);
+      continue;
+    }
+    if (record.fields.length !== names.length) {
+      reject(record.line, null, `has ${record.fields.length} fields; expected ${names.length} (${names.join(',')})`);
+      continue;
+    }
+    const values: unknown[] = [];
+    let bad = false;
+    for (let i = 0; i < spec.columns.length; i++) {
+      try {
+        values.push(spec.columns[i].read(record.fields[i], ctx));
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        reject(record.line, names[i], `${names[i]}: ${error.message}`);
+        bad = true;
+        break; // one reason per row: the first bad field
+      }
+    }
+    if (bad) continue;
+    const id = values[0] as string;
+    const firstLine = seen.get(id);
+    if (firstLine !== undefined) {
+      reject(record.line, spec.id, `${spec.id}: ${id} appears again (first on line ${firstLine})`);
+      continue;
+    }
+    seen.set(id, record.line);
+    lines.push(BigInt(record.line));
+    values.forEach((v, i) => buffer[i].push(v));
+    if (lines.length >= STAGE_FLUSH) await flush();
+  }
+  await flush();
+
+  // Checks that need the database: each names the rows it rejects; those rows leave the stage.
+  for (const check of spec.checks) {
+    const bad = await queryRows<{ line: number; column_name: string; reason: string }>(
+      conn,
+      `SELECT * FROM (${check}) AS t(line, column_name, reason) ORDER BY line`,
+    );
+    if (bad.length === 0) continue;
+    for (const row of bad) reject(row.line, row.column_name, `${row.column_name}: ${row.reason}`);
+    await conn.run(`DELETE FROM stage WHERE line IN (SELECT t.line FROM (${check}) AS t(line, column_name, reason))`);
+  }
+  // Upsert by id: a row with an id already stored replaces it.
+  await conn.run(`DELETE FROM ${spec.target} WHERE ${spec.id} IN (SELECT ${spec.id} FROM stage)`);
+  await conn.run(`INSERT INTO ${spec.target} SELECT ${spec.insertSelect} FROM stage`);
+  const count = await queryRows<{ n: number }>(conn, 'SELECT count(*) AS n FROM stage');
+  report.accepted = count[0].n;
+  report.rejects.sort((a, b) => a.line - b.line);
+  report.rejected = report.rejects.length;
+  await conn.run('DROP TABLE stage');
+}
+
+async function logBatch(
+  conn: DuckDBConnection,
+  source: string,
+  started: Date,
+  reports: FileReport[],
+  accepted: number,
+  rejected: number,
+  exitCode: number,
+): Promise<number> {
+  const rows = await queryRows<{ id: number }>(conn, "SELECT nextval('ingest_batch_seq') AS id");
+  const batchId = rows[0].id;
+  const outcome = exitCode === 0 ? 'loaded' : exitCode === 3 ? 'loaded_with_rejects' : 'nothing_loaded';
+  await conn.run('INSERT INTO ingest_batches VALUES ($id, $source, $started::TIMESTAMPTZ, now(), $files, $accepted, $rejected, $outcome)', {
+    id: batchId, source, started: started.toISOString(), files: reports.length, accepted, rejected, outcome,
+  });
+  for (const r of reports) {
+    await conn.run('INSERT INTO ingest_files VALUES ($id, $file, $kind, $accepted, $rejected, $error)', {
+      id: batchId, file: r.file, kind: r.kind, accepted: r.accepted, rejected: r.rejected, error: r.error ?? null,
+    });
+    if (r.rejects.length > 0) {
+      await appendColumns(conn, 'ingest_rejects', [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR], [
+        r.rejects.map(() => BigInt(batchId)),
+        r.rejects.map(() => r.file),
+        r.rejects.map((x) => BigInt(x.line)),
+        r.rejects.map((x) => x.column),
+        r.rejects.map((x) => x.reason),
+      ]);
+    }
+  }
+  return batchId;
+}

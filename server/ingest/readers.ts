@@ -1,0 +1,130 @@
+// Readers turn a CSV or Parquet file into records of raw strings with their line (CSV) or row
+// (Parquet) numbers. A problem with the whole file (unreadable, not UTF-8, a wrong header) throws
+// FileError; a problem with one record is yielded as a broken record so that it is reported and the
+// rest still loads.
+import fs from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Database } from '../db/database.js';
+
+export class FileError extends Error {}
+
+export type RawRecord = { line: number; fields: string[] } | { line: number; broken: string };
+
+export interface ReadProgress {
+  (doneBytes: number, totalBytes: number): void;
+}
+
+/** Validates UTF-8 as the bytes stream past; the BOM, if any, is dropped. */
+class Utf8Check extends Transform {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private offset = 0;
+  constructor(private readonly onBytes: (n: number) => void) {
+    super({ readableObjectMode: false });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      const text = this.decoder.decode(chunk, { stream: true });
+      this.offset += chunk.length;
+      this.onBytes(this.offset);
+      done(null, text);
+    } catch {
+      done(new FileError(`is not valid UTF-8 (bad bytes within the first ${this.offset + chunk.length} bytes); save it as UTF-8`));
+    }
+  }
+  override _flush(done: TransformCallback): void {
+    try {
+      const rest = this.decoder.decode();
+      done(null, rest);
+    } catch {
+      done(new FileError('is not valid UTF-8 (it ends inside a character)'));
+    }
+  }
+}
+
+function countNewlines(fields: string[]): number {
+  let n = 0;
+  for (const field of fields) {
+    if (field.indexOf('\n') < 0) continue;
+    for (let i = 0; i < field.length; i++) if (field.charCodeAt(i) === 10) n++;
+  }
+  return n;
+}
+
+export async function* readCsv(file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
+  let total = 0;
+  try {
+    total = fs.statSync(file).size;
+  } catch (error) {
+    throw new FileError(`cannot be read: ${(error as Error).message}`);
+  }
+  if (total === 0) throw new FileError(`is empty; expected the header ${columns.join(',')}`);
+  const broken: RawRecord[] = [];
+  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: 1_000_000 });
+  parser.on('skip', (error: Error & { lines?: number }) => {
+    broken.push({ line: error.lines ?? 0, broken: `not valid CSV: ${error.message}` });
+  });
+  const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  const check = new Utf8Check((n) => onProgress?.(n, total));
+  source.on('error', (error) => parser.destroy(new FileError(`cannot be read: ${error.message}`)));
+  check.on('error', (error) => parser.destroy(error));
+  source.pipe(check).pipe(parser);
+  let header = true;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      while (broken.length > 0) yield broken.shift()!;
+      const fields = item.record;
+      const line = item.info.lines - countNewlines(fields);
+      if (header) {
+        header = false;
+        const found = fields.map((f) => f.trim());
+        if (found.length !== columns.length || found.some((name, i) => name !== columns[i])) {
+          throw new FileError(`has the header '${found.join(',')}' on line ${line}; expected '${columns.join(',')}' (names and order exactly)`);
+        }
+        continue;
+      }
+      yield { line, fields };
+    }
+  } catch (error) {
+    if (error instanceof FileError) throw error;
+    throw new FileError(`could not be parsed as CSV: ${(error as Error).message}`);
+  }
+  while (broken.length > 0) yield broken.shift()!;
+  if (header) throw new FileError(`has no header; expected '${columns.join(',')}'`);
+}
+
+/**
+ * Parquet columns are matched by name (order does not matter) and read as text, so they pass
+ * through the same field readers as CSV. A TIMESTAMP without a zone reads as platform time, like an
+ * offset-less CSV timestamp; a TIMESTAMPTZ keeps its instant.
+ */
+export async function* readParquet(db: Database, file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
+  const described = await db
+    .read((conn) => conn.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file }))
+    .catch((error: Error) => {
+      throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
+    });
+  const names = described.getRowObjectsJS().map((r) => String(r.column_name));
+  const missing = columns.filter((c) => !names.includes(c));
+  const extra = names.filter((n) => !columns.includes(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new FileError(`has the columns '${names.join(',')}'; expected '${columns.join(',')}'` + (missing.length ? ` (missing ${missing.join(', ')})` : '') + (extra.length ? ` (unexpected ${extra.join(', ')})` : ''));
+  }
+  const select = columns.map((c) => `coalesce(CAST("${c.replaceAll('"', '')}" AS VARCHAR), '')`).join(', ');
+  const total = Number(
+    (await db.read((conn) => conn.runAndReadAll('SELECT count(*) AS n FROM read_parquet($file)', { file }))).getRowObjectsJS()[0].n,
+  );
+  // Read on a pooled connection of its own, in slices, so the writer's connection stays free.
+  const SLICE = 100_000;
+  for (let start = 0; start < total; start += SLICE) {
+    const reader = await db.read((conn) =>
+      conn.runAndReadAll(
+        `SELECT file_row_number, ${select} FROM read_parquet($file, file_row_number = true)
+         WHERE file_row_number >= $start AND file_row_number < $end ORDER BY file_row_number`,
+        { file, start, end: start + SLICE },
+      ),
+    );
+    for (const row of reader.getRowsJS()) yield { line: Number(row[0]) + 1, fields: row.slice(1).map((v) => String(v)) };
+    onProgress?.(Math.min(start + SLICE, total), total);
+  }
+}

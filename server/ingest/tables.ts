@@ -1,0 +1,190 @@
+// The four input tables of DESIGN §2: their columns in order, how each field is read, and the checks
+// that need the database (unknown shop, an order of another shop...). One declaration per table
+// serves the CSV reader, the Parquet reader, the staging table and the upsert.
+import { BIGINT, BOOLEAN, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue, type DuckDBType } from '@duckdb/node-api';
+import { clip, parseTimestamp } from './timestamps.js';
+
+export const KINDS = ['categories', 'shops', 'orders', 'interventions'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface FieldContext {
+  timeZone: string;
+  nowMicros: bigint;
+}
+
+/** A field's reader: the value to stage, or throws FieldError with the reason. */
+export class FieldError extends Error {}
+
+export interface ColumnSpec {
+  name: string;
+  stageType: DuckDBType;
+  read: (raw: string, ctx: FieldContext) => unknown;
+}
+
+export interface TableSpec {
+  kind: Kind;
+  target: string;
+  id: string;
+  columns: ColumnSpec[];
+  /** The stage's column list as the target table wants it (amounts come in as cents). */
+  insertSelect: string;
+  /** SQL over `stage` that names rows to reject: (line, column_name, reason). Runs before the upsert. */
+  checks: string[];
+}
+
+const MAX_ID = 128;
+const MAX_TEXT = 1000;
+
+function id(name: string, required = true): ColumnSpec {
+  return {
+    name,
+    stageType: VARCHAR,
+    read: (raw) => {
+      const value = raw.trim();
+      if (value === '') {
+        if (required) throw new FieldError('is empty');
+        return null;
+      }
+      if (value.length > MAX_ID) throw new FieldError(`is longer than ${MAX_ID} characters`);
+      if (/[\u0000-\u001f]/.test(value)) throw new FieldError('contains control characters');
+      return value;
+    },
+  };
+}
+
+function text(name: string, required: boolean): ColumnSpec {
+  return {
+    name,
+    stageType: VARCHAR,
+    read: (raw) => {
+      const value = raw.trim();
+      if (value === '') {
+        if (required) throw new FieldError('is empty');
+        return null;
+      }
+      if (value.length > MAX_TEXT) throw new FieldError(`is longer than ${MAX_TEXT} characters`);
+      return value;
+    },
+  };
+}
+
+function timestamp(name: string): ColumnSpec {
+  return {
+    name,
+    stageType: TIMESTAMPTZ,
+    read: (raw, ctx) => {
+      const parsed = parseTimestamp(raw.trim(), ctx.timeZone);
+      if ('error' in parsed) throw new FieldError(parsed.error);
+      if (parsed.micros > ctx.nowMicros) throw new FieldError(`'${clip(raw.trim())}' is in the future (after the ingest time)`);
+      return new DuckDBTimestampTZValue(parsed.micros);
+    },
+  };
+}
+
+function choice(name: string, values: readonly string[], required: boolean): ColumnSpec {
+  return {
+    name,
+    stageType: VARCHAR,
+    read: (raw) => {
+      const value = raw.trim();
+      if (value === '' && !required) return null;
+      if (!values.includes(value)) throw new FieldError(`'${clip(value)}' is not one of ${values.join(', ')}${required ? '' : ' (or empty)'}`);
+      return value;
+    },
+  };
+}
+
+const AMOUNT = /^\d{1,15}(\.\d+)?$/;
+function amount(name: string): ColumnSpec {
+  return {
+    name,
+    stageType: BIGINT,
+    // CNY in fen (cents): amounts are rounded half up to 2 decimals.
+    read: (raw) => {
+      const value = raw.trim();
+      if (!AMOUNT.test(value)) throw new FieldError(`'${clip(value)}' is not a non-negative decimal amount`);
+      const [whole, frac = ''] = value.split('.');
+      const cents = BigInt(whole) * 100n + BigInt((frac + '00').slice(0, 2)) + (Number(frac[2] ?? '0') >= 5 ? 1n : 0n);
+      return cents;
+    },
+  };
+}
+
+function bool(name: string): ColumnSpec {
+  return {
+    name,
+    stageType: BOOLEAN,
+    read: (raw) => {
+      const value = raw.trim().toLowerCase();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
+      throw new FieldError(`'${clip(raw)}' is not true or false`);
+    },
+  };
+}
+
+export const TABLES: Record<Kind, TableSpec> = {
+  categories: {
+    kind: 'categories',
+    target: 'categories',
+    id: 'category_id',
+    columns: [id('category_id'), text('category_name', true), id('parent_id', false)],
+    insertSelect: 'category_id, category_name, parent_id',
+    checks: [
+      `SELECT line, 'parent_id', 'is the category itself' FROM stage WHERE parent_id = category_id`,
+      `SELECT line, 'parent_id', 'unknown category ' || parent_id FROM stage
+       WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT category_id FROM stage UNION SELECT category_id FROM categories)`,
+    ],
+  },
+  shops: {
+    kind: 'shops',
+    target: 'shops',
+    id: 'shop_id',
+    columns: [id('shop_id'), text('shop_name', true), id('category_id')],
+    insertSelect: 'shop_id, shop_name, category_id',
+    checks: [`SELECT line, 'category_id', 'unknown category ' || category_id FROM stage WHERE category_id NOT IN (SELECT category_id FROM categories)`],
+  },
+  orders: {
+    kind: 'orders',
+    target: 'orders',
+    id: 'order_id',
+    columns: [id('order_id'), id('shop_id'), timestamp('paid_at'), amount('amount')],
+    insertSelect: 'order_id, shop_id, paid_at, (amount::DECIMAL(20, 0) / 100)::DECIMAL(18, 2)',
+    checks: [
+      `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
+      `SELECT s.line, 'shop_id', 'order ' || s.order_id || ' is stored for shop ' || o.shop_id || ', not ' || s.shop_id
+       FROM stage s JOIN orders o ON o.order_id = s.order_id WHERE o.shop_id <> s.shop_id`,
+    ],
+  },
+  interventions: {
+    kind: 'interventions',
+    target: 'cases',
+    id: 'case_id',
+    columns: [
+      id('case_id'),
+      id('order_id'),
+      id('shop_id'),
+      timestamp('opened_at'),
+      choice('kind', ['intervention', 'complaint'], true),
+      text('reason', false),
+      choice('status', ['open', 'closed'], true),
+      choice('outcome', ['seller_responsible', 'buyer_responsible', 'withdrawn'], false),
+      bool('excluded'),
+      text('exclusion_reason', false),
+    ],
+    insertSelect: 'case_id, order_id, shop_id, opened_at, kind, reason, status, outcome, excluded, exclusion_reason',
+    checks: [
+      `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
+      `SELECT s.line, 'order_id', 'order ' || s.order_id || ' belongs to shop ' || o.shop_id || ', not ' || s.shop_id
+       FROM stage s JOIN orders o ON o.order_id = s.order_id WHERE o.shop_id <> s.shop_id`,
+    ],
+  },
+};
+
+/** The kind of a file from its name stem: orders.csv, orders-2026-11-25.csv, orders.parquet. */
+export function kindOfFile(fileName: string): Kind | null {
+  const base = fileName.split(/[\\/]/).pop() ?? '';
+  const stem = base.replace(/\.(csv|parquet)$/i, '');
+  const match = /^(categories|shops|orders|interventions)(?:[-_.].*)?$/i.exec(stem);
+  return match ? (match[1].toLowerCase() as Kind) : null;
+}

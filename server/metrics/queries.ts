@@ -1,0 +1,106 @@
+// Read-side queries: each reads precomputed rows (shop_day, category_day, restriction_episodes).
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryOne, queryRows } from '../db/database.js';
+import type { FlaggedQuery, ShopMetrics } from '../contracts/metrics.js';
+
+export interface DataRangeRow {
+  first: string;
+  last: string;
+  windowDays: number;
+  policyVersion: string;
+}
+
+export async function dataRange(conn: DuckDBConnection): Promise<DataRangeRow | null> {
+  const row = await queryOne<DataRangeRow>(
+    conn,
+    `SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last,
+            window_days AS "windowDays", policy_version AS "policyVersion" FROM data_range LIMIT 1`,
+  );
+  return row ?? null;
+}
+
+export async function shopExists(conn: DuckDBConnection, shopId: string): Promise<boolean> {
+  return (await queryOne(conn, 'SELECT 1 AS one FROM shops WHERE shop_id = $shopId', { shopId })) !== undefined;
+}
+
+const SHOP_DAY_COLUMNS = `
+  d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categoryId",
+  strftime(d.day, '%Y-%m-%d') AS date,
+  strftime(d.day - ($windowDays::INTEGER - 1), '%Y-%m-%d') AS "windowFrom",
+  d.orders, d.interventions, d.complaints, d.rate, d.category_mean AS "categoryMean", d.ratio,
+  d.judged, d.flagged, d.level, d.consecutive_flagged AS "consecutiveFlaggedDays"`;
+
+type ShopDayRow = Omit<ShopMetrics, 'window' | 'restrictions' | 'policyVersion'> & { windowFrom: string };
+
+/** Restrictions in force on a date, per shop: every code of every episode level reached and not lifted. */
+async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: string): Promise<Map<string, ShopMetrics['restrictions']>> {
+  const result = new Map<string, ShopMetrics['restrictions']>();
+  if (shopIds.length === 0) return result;
+  const rows = await queryRows<{ shopId: string; code: ShopMetrics['restrictions'][number]['code']; since: string }>(
+    conn,
+    `SELECT shop_id AS "shopId", unnest(codes) AS code, strftime(start_day, '%Y-%m-%d') AS since
+     FROM restriction_episodes
+     WHERE list_contains($shops::VARCHAR[], shop_id) AND start_day <= $date::DATE AND (end_day IS NULL OR end_day > $date::DATE)
+     ORDER BY shop_id, start_day`,
+    { shops: JSON.stringify(shopIds), date },
+  );
+  for (const row of rows) {
+    const list = result.get(row.shopId) ?? [];
+    list.push({ code: row.code, since: row.since });
+    result.set(row.shopId, list);
+  }
+  return result;
+}
+
+function toShopMetrics(row: ShopDayRow, restrictions: ShopMetrics['restrictions'], policyVersion: string): ShopMetrics {
+  const { windowFrom, ...rest } = row;
+  return { ...rest, window: { from: windowFrom, to: row.date }, restrictions, policyVersion };
+}
+
+export async function shopMetrics(conn: DuckDBConnection, range: DataRangeRow, shopId: string, date: string): Promise<ShopMetrics | null> {
+  const row = await queryOne<ShopDayRow>(
+    conn,
+    `SELECT ${SHOP_DAY_COLUMNS} FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id
+     WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
+    { shopId, date, windowDays: range.windowDays },
+  );
+  if (!row) return null;
+  const restrictions = await restrictionsOn(conn, [shopId], date);
+  return toShopMetrics(row, restrictions.get(shopId) ?? [], range.policyVersion);
+}
+
+// Sort keys come from this whitelist only; never from the request text.
+const SORT_SQL: Record<FlaggedQuery['sort'], string> = {
+  ratio: 'd.ratio',
+  rate: 'd.rate',
+  interventions: 'd.interventions',
+  orders: 'd.orders',
+  complaints: 'd.complaints',
+  consecutiveFlaggedDays: 'd.consecutive_flagged',
+  level: "CASE d.level WHEN 'severe' THEN 3 WHEN 'restricted' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END",
+  shopId: 'd.shop_id',
+};
+
+export async function flaggedShops(
+  conn: DuckDBConnection,
+  range: DataRangeRow,
+  query: Pick<FlaggedQuery, 'categoryId' | 'level' | 'minRatio' | 'sort' | 'order' | 'limit' | 'offset'> & { date: string },
+): Promise<{ total: number; items: ShopMetrics[] }> {
+  const where = `d.day = $date::DATE AND d.level <> 'none'
+    AND ($categoryId::VARCHAR IS NULL OR d.category_id = $categoryId)
+    AND ($level::VARCHAR IS NULL OR d.level = $level)
+    AND ($minRatio::DOUBLE IS NULL OR d.ratio >= $minRatio)`;
+  const filters = { date: query.date, categoryId: query.categoryId ?? null, level: query.level ?? null, minRatio: query.minRatio ?? null };
+  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+  const total = await queryOne<{ n: number }>(conn, `SELECT count(*) AS n FROM shop_day d WHERE ${where}`, filters);
+  const rows = await queryRows<ShopDayRow>(
+    conn,
+    `SELECT ${SHOP_DAY_COLUMNS} FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id
+     WHERE ${where}
+     ORDER BY ${SORT_SQL[query.sort]} ${direction} NULLS LAST, d.ratio DESC NULLS LAST, d.shop_id
+     LIMIT $limit OFFSET $offset`,
+    { ...filters, windowDays: range.windowDays, limit: query.limit, offset: query.offset },
+  );
+  const restrictions = await restrictionsOn(conn, rows.map((r) => r.shopId), query.date);
+  return { total: total?.n ?? 0, items: rows.map((r) => toShopMetrics(r, restrictions.get(r.shopId) ?? [], range.policyVersion)) };
+}

@@ -1,0 +1,104 @@
+// The SQL of the metric pipeline (DESIGN §5), one named statement per step, parameters bound.
+//
+// How the 30-day distinct count stays exact without scanning 30 days per shop-day:
+// for each order, the distinct days on which it has a counted case are d1 < d2 < …; the order is
+// in the window of day D when some di lies in D−W+1…D. Let each di "own" the days from di until
+// the next case day of the same order, and at most W days: [di, min(di+W, di+1)). These spans are
+// disjoint and their union is exactly the days the order counts on, so a +1 at each span's start
+// and a −1 at its end, summed per shop and day and then accumulated over days, is the number of
+// distinct intervention orders in the window. Orders are one per id and day, so they need no such care.
+
+/** Per shop and day: the change in the window counts (orders, interventions, complaints) on that day. */
+export const WINDOW_DELTAS = `
+CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
+WITH order_days AS (
+  SELECT shop_id, CAST(timezone($tz, paid_at) AS DATE) AS day, count(*)::BIGINT AS n
+  FROM orders GROUP BY ALL
+),
+case_days AS (
+  SELECT DISTINCT c.shop_id, c.kind, c.order_id,
+    CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) AS day
+  FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
+  WHERE NOT c.excluded
+),
+case_spans AS (
+  SELECT shop_id, kind, day AS enter_day,
+    least(day + $window::INTEGER,
+          coalesce(lead(day) OVER (PARTITION BY shop_id, kind, order_id ORDER BY day), day + $window::INTEGER)) AS leave_day
+  FROM case_days WHERE day IS NOT NULL
+),
+events AS (
+  SELECT shop_id, day, n AS d_orders, 0 AS d_interventions, 0 AS d_complaints FROM order_days
+  UNION ALL SELECT shop_id, day + $window::INTEGER, -n, 0, 0 FROM order_days
+  UNION ALL SELECT shop_id, enter_day, 0, (kind = 'intervention')::INTEGER, (kind = 'complaint')::INTEGER FROM case_spans
+  UNION ALL SELECT shop_id, leave_day, 0, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
+)
+-- Changes before the first day are folded into it: the running sum on the first day includes them.
+SELECT shop_id, greatest(day, $first::DATE) AS day,
+  sum(d_orders)::BIGINT AS d_orders, sum(d_interventions)::BIGINT AS d_interventions, sum(d_complaints)::BIGINT AS d_complaints
+FROM events WHERE day <= $last::DATE
+GROUP BY ALL`;
+
+/** Every shop on every day from the first to the last: its window counts (running sums of the deltas). */
+export const SHOP_COUNTS = `
+CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
+WITH days AS (SELECT ($first::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $first::DATE, $last::DATE) + 1) t(i)),
+grid AS (SELECT s.shop_id, s.category_id, d.day FROM shops s CROSS JOIN days d)
+SELECT g.shop_id, g.category_id, g.day,
+  sum(coalesce(e.d_orders, 0)) OVER w AS orders,
+  sum(coalesce(e.d_interventions, 0)) OVER w AS interventions,
+  sum(coalesce(e.d_complaints, 0)) OVER w AS complaints
+FROM grid g LEFT JOIN tmp_window_deltas e ON e.shop_id = g.shop_id AND e.day = g.day
+WINDOW w AS (PARTITION BY g.shop_id ORDER BY g.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+
+/** Per category and day: shops, pooled counts, and the category mean by the policy's method. */
+export const CATEGORY_DAY = `
+INSERT INTO category_day
+SELECT category_id, day, count(*)::INTEGER, sum(orders)::BIGINT, sum(interventions)::BIGINT, sum(complaints)::BIGINT,
+  CASE WHEN $method = 'pooled' THEN CASE WHEN sum(orders) > 0 THEN sum(interventions) / sum(orders) END
+       ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END
+FROM tmp_shop_counts GROUP BY ALL`;
+
+/**
+ * Rate, ratio, floors and flags. Pooled flags compare integers (K·ΣN ≥ ratio·N·ΣK, the ratio scaled
+ * to millionths) so that a ratio of exactly 5 is flagged however the division rounds.
+ */
+export const SHOP_FLAGS = `
+CREATE OR REPLACE TEMP TABLE tmp_shop_flags AS
+WITH judged AS (
+  SELECT s.*, c.orders AS category_orders, c.interventions AS category_interventions, c.mean AS category_mean,
+    CASE WHEN s.orders > 0 THEN s.interventions / s.orders END AS rate,
+    (s.orders >= $minOrders AND s.interventions >= $minInterventions) AS judged,
+    (s.day >= $first::DATE + ($window::INTEGER - 1)) AS complete
+  FROM tmp_shop_counts s JOIN category_day c ON c.category_id = s.category_id AND c.day = s.day
+),
+flags AS (
+  SELECT *,
+    CASE WHEN category_mean > 0 AND rate IS NOT NULL THEN rate / category_mean END AS ratio,
+    judged AND complete AND CASE
+      WHEN $method = 'pooled' THEN category_interventions > 0 AND
+        interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= round($flagRatio * 1000000)::HUGEINT * orders::HUGEINT * category_interventions::HUGEINT
+      ELSE category_mean > 0 AND rate >= $flagRatio * category_mean * (1 - 1e-12)
+    END AS flagged
+  FROM judged
+)
+SELECT *,
+  CASE WHEN flagged THEN datediff('day',
+    coalesce(max(CASE WHEN NOT flagged THEN day END) OVER (PARTITION BY shop_id ORDER BY day ROWS UNBOUNDED PRECEDING), $first::DATE - 1),
+    day) ELSE 0 END AS consecutive_flagged
+FROM flags`;
+
+/** The days of every shop that was flagged at least once: the input of the level evaluator. */
+export const FLAGGED_SHOP_SERIES = `
+SELECT shop_id, strftime(day, '%Y-%m-%d') AS day, flagged, orders::INTEGER AS orders, interventions::INTEGER AS interventions,
+  rate, category_mean, ratio
+FROM tmp_shop_flags
+WHERE shop_id IN (SELECT DISTINCT shop_id FROM tmp_shop_flags WHERE flagged)
+ORDER BY shop_id, day`;
+
+export const SHOP_DAY = `
+INSERT INTO shop_day
+SELECT f.shop_id, f.day, f.category_id, f.orders::INTEGER, f.interventions::INTEGER, f.complaints::INTEGER,
+  f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
+  f.judged, f.complete, f.flagged, f.consecutive_flagged::INTEGER, coalesce(l.level, 'none')
+FROM tmp_shop_flags f LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day`;
