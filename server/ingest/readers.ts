@@ -42,13 +42,25 @@ class Utf8Check extends Transform {
   }
 }
 
-function countNewlines(fields: string[]): number {
-  let n = 0;
+/**
+ * Line breaks inside a record's (quoted) fields: the true count, and the CRLFs among them, which
+ * csv-parse's line counter counts twice. Both are needed to report the line a record starts on.
+ */
+function breaksInFields(fields: string[]): { breaks: number; crlf: number } {
+  let breaks = 0;
+  let crlf = 0;
   for (const field of fields) {
-    if (field.indexOf('\n') < 0) continue;
-    for (let i = 0; i < field.length; i++) if (field.charCodeAt(i) === 10) n++;
+    if (field.indexOf('\n') < 0 && field.indexOf('\r') < 0) continue;
+    for (let i = 0; i < field.length; i++) {
+      const c = field.charCodeAt(i);
+      if (c === 10) breaks++;
+      else if (c === 13) {
+        if (field.charCodeAt(i + 1) === 10) crlf++;
+        else breaks++;
+      }
+    }
   }
-  return n;
+  return { breaks, crlf };
 }
 
 export async function* readCsv(file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
@@ -70,11 +82,14 @@ export async function* readCsv(file: string, columns: string[], onProgress?: Rea
   check.on('error', (error) => parser.destroy(error));
   source.pipe(check).pipe(parser);
   let header = true;
+  let overcount = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       while (broken.length > 0) yield broken.shift()!;
       const fields = item.record;
-      const line = item.info.lines - countNewlines(fields);
+      const { breaks, crlf } = breaksInFields(fields);
+      overcount += crlf;
+      const line = item.info.lines - overcount - breaks;
       if (header) {
         header = false;
         const found = fields.map((f) => f.trim());
