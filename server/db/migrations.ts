@@ -26,9 +26,24 @@ const MIGRATIONS: string[] = [
   CREATE TABLE ingest_rejects (
     batch_id BIGINT NOT NULL, file VARCHAR NOT NULL, line BIGINT, column_name VARCHAR, reason VARCHAR NOT NULL);
 
+  -- A version applies to the days from effective_from on (NULL: from the beginning of the data).
   CREATE TABLE policy_versions (
     version VARCHAR NOT NULL, body JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL, created_by VARCHAR NOT NULL,
-    active BOOLEAN NOT NULL);
+    active BOOLEAN NOT NULL, effective_from DATE);
+
+  -- Governance: decisions on a shop's restrictions, sellers' appeals, and the append-only audit log.
+  CREATE SEQUENCE governance_seq START 1;
+  CREATE TABLE decisions (
+    id BIGINT NOT NULL, shop_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+    effective_day DATE NOT NULL, until_day DATE, episode_start DATE, actor VARCHAR NOT NULL, role VARCHAR NOT NULL,
+    decided_at TIMESTAMPTZ NOT NULL);
+  CREATE TABLE appeals (
+    id BIGINT NOT NULL, shop_id VARCHAR NOT NULL, episode_start DATE NOT NULL, level VARCHAR NOT NULL, text VARCHAR NOT NULL,
+    state VARCHAR NOT NULL, created_by VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    answered_by VARCHAR, answered_at TIMESTAMPTZ, answer_reason VARCHAR);
+  CREATE TABLE audit_log (
+    id BIGINT NOT NULL, logged_at TIMESTAMPTZ NOT NULL, actor VARCHAR NOT NULL, role VARCHAR NOT NULL, action VARCHAR NOT NULL,
+    shop_id VARCHAR, details JSON NOT NULL);
 
   CREATE TABLE data_range (first_day DATE, last_day DATE, window_days INTEGER, policy_version VARCHAR, refreshed_at TIMESTAMPTZ);
 

@@ -107,7 +107,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     const rejected = reports.reduce((n, r) => n + r.rejected, 0);
     const anyFileError = reports.some((r) => r.error);
     const exitCode: 0 | 1 | 3 = accepted === 0 && (rejected > 0 || anyFileError) ? 1 : rejected > 0 || anyFileError ? 3 : 0;
-    const refresh = accepted > 0 ? await refreshMetrics(conn, policy) : null;
+    const refresh = accepted > 0 ? await refreshMetrics(conn) : null;
     const batchId = await logBatch(conn, options.source ?? 'cli', started, reports, accepted, rejected, exitCode);
     await options.beforeCommit?.();
     return { batchId, files: reports, accepted, rejected, exitCode, refresh };

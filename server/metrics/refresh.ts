@@ -1,10 +1,12 @@
-// Rebuilds the materialized metrics (shop_day, category_day, restriction_episodes) from the raw
-// tables under a policy. Runs inside the caller's transaction, so readers see the old numbers or
-// the new ones, never a mix.
+// Computes the metrics of every shop and day (window counts, category means, flags, levels) under a
+// policy schedule. compute() builds connection-local temp tables only, so a simulation can run it
+// beside the readers; refreshMetrics() then replaces the materialized tables inside the caller's
+// transaction, so readers see the old numbers or the new ones, never a mix.
 import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, type DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
-import { evaluateShop, type DayInput, type Episode } from '../policy/evaluate.js';
+import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
+import { loadSchedule, PolicySchedule } from '../policy/schedule.js';
 import * as sql from './sql.js';
 
 export interface DataRange {
@@ -21,6 +23,7 @@ export interface RefreshSummary {
 }
 
 const DAY_MS = 86_400_000;
+const TEMP_TABLES = ['tmp_window_deltas', 'tmp_shop_counts', 'tmp_category_day', 'tmp_policy_periods', 'tmp_shop_flags', 'tmp_levels'];
 
 function dateValue(day: string): DuckDBDateValue {
   return new DuckDBDateValue(Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS));
@@ -39,38 +42,74 @@ export async function computeRange(conn: DuckDBConnection, policy: Policy): Prom
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
 }
 
-export async function refreshMetrics(conn: DuckDBConnection, policy: Policy): Promise<RefreshSummary> {
-  const started = performance.now();
-  await conn.run('DELETE FROM shop_day');
-  await conn.run('DELETE FROM category_day');
-  await conn.run('DELETE FROM restriction_episodes');
-  await conn.run('DELETE FROM data_range');
-  const range = await computeRange(conn, policy);
-  if (!range) return { range: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
-
-  const base = { tz: policy.timeZone, window: policy.windowDays, first: range.first, last: range.last };
-  await conn.run(sql.WINDOW_DELTAS, { ...base, basis: policy.countBasis });
-  await conn.run(sql.SHOP_COUNTS, { first: range.first, last: range.last });
-  await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
-  await conn.run(sql.SHOP_FLAGS, {
-    first: range.first,
-    window: policy.windowDays,
-    method: policy.categoryMean,
-    minOrders: policy.floors.minOrders,
-    minInterventions: policy.floors.minInterventions,
-    flagRatio: policy.flagRatio,
-  });
-
-  const { flaggedShops, episodes } = await evaluateLevels(conn, policy);
-  await conn.run(sql.SHOP_DAY);
-  await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', { ...range, window: policy.windowDays, version: policy.version });
-  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM shop_day');
-  for (const table of ['tmp_window_deltas', 'tmp_shop_counts', 'tmp_shop_flags', 'tmp_levels']) await conn.run(`DROP TABLE IF EXISTS ${table}`);
-  return { range, shopDays: count?.n ?? 0, flaggedShops, episodes, ms: performance.now() - started };
+/** Early lifts decided by reviewers, by shop. */
+export async function loadLifts(conn: DuckDBConnection): Promise<Map<string, LiftOverride[]>> {
+  const rows = await queryRows<{ shop_id: string; day: string }>(
+    conn,
+    "SELECT shop_id, strftime(effective_day, '%Y-%m-%d') AS day FROM decisions WHERE action = 'lift_early' ORDER BY effective_day",
+  );
+  const lifts = new Map<string, LiftOverride[]>();
+  for (const r of rows) lifts.set(r.shop_id, [...(lifts.get(r.shop_id) ?? []), { day: r.day }]);
+  return lifts;
 }
 
-/** Walks the days of every shop that was ever flagged; the others are at level none throughout. */
-async function evaluateLevels(conn: DuckDBConnection, policy: Policy): Promise<{ flaggedShops: number; episodes: number }> {
+export interface Computed {
+  range: DataRange;
+  episodes: { shopId: string; episode: Episode }[];
+  flaggedShops: number;
+}
+
+/** Builds tmp_shop_flags (every shop-day) and tmp_levels (the days not at level none) on this connection. */
+export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>): Promise<Computed | null> {
+  const policy = schedule.active;
+  const range = await computeRange(conn, policy);
+  if (!range) return null;
+  await conn.run(sql.WINDOW_DELTAS, { tz: policy.timeZone, window: policy.windowDays, first: range.first, last: range.last, basis: policy.countBasis });
+  await conn.run(sql.SHOP_COUNTS, { first: range.first, last: range.last });
+  await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)');
+  for (const p of schedule.periods()) {
+    await conn.run('INSERT INTO tmp_policy_periods VALUES ($from::DATE, $to::DATE, $ratio, $minOrders, $minInterventions)', {
+      from: p.from, to: p.to, ratio: p.policy.flagRatio, minOrders: p.policy.floors.minOrders, minInterventions: p.policy.floors.minInterventions,
+    });
+  }
+  await conn.run(sql.SHOP_FLAGS, { first: range.first, window: policy.windowDays, method: policy.categoryMean });
+  const { flaggedShops, episodes } = await evaluateLevels(conn, schedule, lifts);
+  return { range, episodes, flaggedShops };
+}
+
+export async function dropTemp(conn: DuckDBConnection): Promise<void> {
+  for (const table of TEMP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${table}`);
+}
+
+/** Recomputes and replaces every materialized metric under the stored policy schedule. */
+export async function refreshMetrics(conn: DuckDBConnection, schedule?: PolicySchedule): Promise<RefreshSummary> {
+  const started = performance.now();
+  schedule ??= await loadSchedule(conn);
+  for (const table of ['shop_day', 'category_day', 'restriction_episodes', 'data_range']) await conn.run(`DELETE FROM ${table}`);
+  const computed = await compute(conn, schedule, await loadLifts(conn));
+  if (!computed) return { range: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
+  await conn.run(sql.PERSIST_CATEGORY_DAY);
+  await conn.run(sql.SHOP_DAY);
+  for (const { shopId, episode: e } of computed.episodes) {
+    await conn.run(
+      `INSERT INTO restriction_episodes VALUES ($shop, $level, $codes::VARCHAR[], $start::DATE, $end::DATE, $orders, $interventions, $rate, $mean, $ratio, $flaggedDays, $version)`,
+      {
+        shop: shopId, level: e.level, codes: JSON.stringify(e.codes), start: e.startDay, end: e.endDay,
+        orders: e.orders, interventions: e.interventions, rate: e.rate, mean: e.categoryMean, ratio: e.ratio,
+        flaggedDays: e.flaggedDays, version: e.policyVersion,
+      },
+    );
+  }
+  const policy = schedule.active;
+  await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', { ...computed.range, window: policy.windowDays, version: policy.version });
+  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM shop_day');
+  await dropTemp(conn);
+  return { range: computed.range, shopDays: count?.n ?? 0, flaggedShops: computed.flaggedShops, episodes: computed.episodes.length, ms: performance.now() - started };
+}
+
+/** Walks the days of every shop that was ever flagged (or lifted early); the others are at level none throughout. */
+async function evaluateLevels(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>): Promise<{ flaggedShops: number; episodes: { shopId: string; episode: Episode }[] }> {
   await conn.run('CREATE OR REPLACE TEMP TABLE tmp_levels (shop_id VARCHAR, day DATE, level VARCHAR)');
   const rows = await queryRows<{ shop_id: string; day: string; flagged: boolean; orders: number; interventions: number; rate: number | null; category_mean: number | null; ratio: number | null }>(
     conn,
@@ -80,6 +119,7 @@ async function evaluateLevels(conn: DuckDBConnection, policy: Policy): Promise<{
   const levelDay: DuckDBDateValue[] = [];
   const levelName: string[] = [];
   const allEpisodes: { shopId: string; episode: Episode }[] = [];
+  const policyOn = (day: string) => schedule.on(day);
   let shops = 0;
   for (let start = 0; start < rows.length; ) {
     const shopId = rows[start].shop_id;
@@ -90,7 +130,7 @@ async function evaluateLevels(conn: DuckDBConnection, policy: Policy): Promise<{
       const r = rows[i];
       days.push({ day: r.day, flagged: r.flagged, orders: r.orders, interventions: r.interventions, rate: r.rate, categoryMean: r.category_mean, ratio: r.ratio });
     }
-    const { levels, episodes } = evaluateShop(days, policy);
+    const { levels, episodes } = evaluateShop(days, policyOn, lifts.get(shopId));
     levels.forEach((level, i) => {
       if (level === 'none') return;
       levelShop.push(shopId);
@@ -102,17 +142,7 @@ async function evaluateLevels(conn: DuckDBConnection, policy: Policy): Promise<{
     start = end;
   }
   await appendColumns(conn, 'tmp_levels', [VARCHAR, DATE, VARCHAR], [levelShop, levelDay, levelName]);
-  for (const { shopId, episode: e } of allEpisodes) {
-    await conn.run(
-      `INSERT INTO restriction_episodes VALUES ($shop, $level, $codes::VARCHAR[], $start::DATE, $end::DATE, $orders, $interventions, $rate, $mean, $ratio, $flaggedDays, $version)`,
-      {
-        shop: shopId, level: e.level, codes: JSON.stringify(e.codes), start: e.startDay, end: e.endDay,
-        orders: e.orders, interventions: e.interventions, rate: e.rate, mean: e.categoryMean, ratio: e.ratio,
-        flaggedDays: e.flaggedDays, version: e.policyVersion,
-      },
-    );
-  }
-  return { flaggedShops: shops, episodes: allEpisodes.length };
+  return { flaggedShops: shops, episodes: allEpisodes };
 }
 
 const CHUNK = 2048;

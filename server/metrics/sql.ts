@@ -53,11 +53,14 @@ WINDOW w AS (PARTITION BY g.shop_id ORDER BY g.day ROWS BETWEEN UNBOUNDED PRECED
 
 /** Per category and day: shops, pooled counts, and the category mean by the policy's method. */
 export const CATEGORY_DAY = `
-INSERT INTO category_day
-SELECT category_id, day, count(*)::INTEGER, sum(orders)::BIGINT, sum(interventions)::BIGINT, sum(complaints)::BIGINT,
+CREATE OR REPLACE TEMP TABLE tmp_category_day AS
+SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orders, sum(interventions)::BIGINT AS interventions,
+  sum(complaints)::BIGINT AS complaints,
   CASE WHEN $method = 'pooled' THEN CASE WHEN sum(orders) > 0 THEN sum(interventions) / sum(orders) END
-       ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END
+       ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END AS mean
 FROM tmp_shop_counts GROUP BY ALL`;
+
+export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;
 
 /**
  * Rate, ratio, floors and flags. Pooled flags compare integers (K·ΣN ≥ ratio·N·ΣK, the ratio scaled
@@ -68,21 +71,25 @@ CREATE OR REPLACE TEMP TABLE tmp_shop_flags AS
 WITH judged AS (
   SELECT s.*, c.orders AS category_orders, c.interventions AS category_interventions, c.mean AS category_mean,
     CASE WHEN s.orders > 0 THEN s.interventions / s.orders END AS rate,
-    (s.orders >= $minOrders AND s.interventions >= $minInterventions) AS judged,
-    (s.day >= $first::DATE + ($window::INTEGER - 1)) AS complete
-  FROM tmp_shop_counts s JOIN category_day c ON c.category_id = s.category_id AND c.day = s.day
+    (s.orders >= p.min_orders AND s.interventions >= p.min_interventions) AS judged,
+    (s.day >= $first::DATE + ($window::INTEGER - 1)) AS complete,
+    p.flag_ratio
+  FROM tmp_shop_counts s
+  JOIN tmp_category_day c ON c.category_id = s.category_id AND c.day = s.day
+  -- The numbers of the policy version in force on each day.
+  JOIN tmp_policy_periods p ON s.day >= p.from_day AND s.day < p.to_day
 ),
 flags AS (
   SELECT *,
     CASE WHEN category_mean > 0 AND rate IS NOT NULL THEN rate / category_mean END AS ratio,
     judged AND complete AND CASE
       WHEN $method = 'pooled' THEN category_interventions > 0 AND
-        interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= round($flagRatio * 1000000)::HUGEINT * orders::HUGEINT * category_interventions::HUGEINT
-      ELSE category_mean > 0 AND rate >= $flagRatio * category_mean * (1 - 1e-12)
+        interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= round(flag_ratio * 1000000)::HUGEINT * orders::HUGEINT * category_interventions::HUGEINT
+      ELSE category_mean > 0 AND rate >= flag_ratio * category_mean * (1 - 1e-12)
     END AS flagged
   FROM judged
 )
-SELECT *,
+SELECT * EXCLUDE (flag_ratio),
   CASE WHEN flagged THEN datediff('day',
     coalesce(max(CASE WHEN NOT flagged THEN day END) OVER (PARTITION BY shop_id ORDER BY day ROWS UNBOUNDED PRECEDING), $first::DATE - 1),
     day) ELSE 0 END AS consecutive_flagged

@@ -29,19 +29,30 @@ export interface Episode {
   policyVersion: string;
 }
 
+/** A reviewer's early lift: on that day every restriction in force ends and the run starts again. */
+export interface LiftOverride {
+  day: string;
+}
+
+/** The policy in force on a day: one policy, or a schedule of versions by day. */
+export type PolicyOn = Policy | ((day: string) => Policy);
+
 export interface Evaluation {
   /** One level per input day, same order. */
   levels: Level[];
   episodes: Episode[];
 }
 
-export function evaluateShop(days: readonly DayInput[], policy: Policy): Evaluation {
+export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lifts: readonly LiftOverride[] = []): Evaluation {
+  const resolve = typeof policyOn === 'function' ? policyOn : () => policyOn;
+  const liftDays = new Set(lifts.map((l) => l.day));
   const levels: Level[] = [];
   const episodes: Episode[] = [];
   let open: Episode[] = []; // the episode rows in force, lowest level first
   let run = 0;
   let clean = 0;
   for (const d of days) {
+    const policy = resolve(d.day);
     if (d.flagged) {
       run += 1;
       clean = 0;
@@ -52,6 +63,11 @@ export function evaluateShop(days: readonly DayInput[], policy: Policy): Evaluat
     if (open.length > 0 && clean >= policy.lift.afterUnflaggedDays) {
       for (const episode of open) episode.endDay = d.day; // all restrictions lift together
       open = [];
+    }
+    if (liftDays.has(d.day)) {
+      for (const episode of open) episode.endDay = d.day;
+      open = [];
+      run = 0; // restrictions come back only after a whole new run
     }
     // A run counts from 1 again after any unflagged day, also while restricted.
     policy.levels.forEach((step, index) => {

@@ -14,7 +14,7 @@ export async function activePolicy(conn: DuckDBConnection): Promise<Policy> {
 export async function ensureActivePolicy(conn: DuckDBConnection): Promise<Policy> {
   const row = await queryOne(conn, 'SELECT 1 AS one FROM policy_versions WHERE active LIMIT 1');
   if (!row) {
-    await conn.run("INSERT INTO policy_versions VALUES ($version, $body::JSON, now(), 'system', true)", {
+    await conn.run("INSERT INTO policy_versions VALUES ($version, $body::JSON, now(), 'system', true, NULL)", {
       version: DEFAULT_POLICY.version,
       body: JSON.stringify(DEFAULT_POLICY),
     });

@@ -1,0 +1,56 @@
+// Which policy version is in force on which day. A version applies from its effective day on, so
+// restrictions reached before an activation keep the version (and the numbers) that made them.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows } from '../db/database.js';
+import { DEFAULT_POLICY, parsePolicy, type Policy } from './policy.js';
+
+export interface ScheduledPolicy {
+  policy: Policy;
+  /** First day it applies to; null = from the start of the data. */
+  from: string | null;
+}
+
+export class PolicySchedule {
+  constructor(readonly versions: ScheduledPolicy[]) {
+    if (versions.length === 0) throw new Error('a policy schedule needs at least one version');
+  }
+  static single(policy: Policy): PolicySchedule {
+    return new PolicySchedule([{ policy, from: null }]);
+  }
+  /** The newest version: it decides the window, the zone, the count basis and the mean method. */
+  get active(): Policy {
+    return this.versions[this.versions.length - 1].policy;
+  }
+  on(day: string): Policy {
+    let current = this.versions[0].policy;
+    for (const v of this.versions) if (v.from === null || v.from <= day) current = v.policy;
+    return current;
+  }
+  /** Day ranges [from, to) with each version's numbers, for the flag SQL. */
+  periods(): { from: string; to: string; policy: Policy }[] {
+    return this.versions.map((v, i) => ({
+      from: v.from ?? '0001-01-01',
+      to: this.versions[i + 1]?.from ?? '9999-12-31',
+      policy: v.policy,
+    }));
+  }
+  /** The same schedule with a candidate in place of the active version (for simulation). */
+  withActive(candidate: Policy): PolicySchedule {
+    const versions = this.versions.slice(0, -1);
+    versions.push({ policy: candidate, from: this.versions[this.versions.length - 1].from });
+    return new PolicySchedule(versions);
+  }
+}
+
+/** Structural settings change what is counted, so every version of a schedule must share them. */
+export const STRUCTURAL_KEYS = ['timeZone', 'windowDays', 'countBasis', 'categoryMean'] as const;
+
+export async function loadSchedule(conn: DuckDBConnection): Promise<PolicySchedule> {
+  const rows = await queryRows<{ body: string; effective_from: string | null }>(
+    conn,
+    `SELECT body::VARCHAR AS body, strftime(effective_from, '%Y-%m-%d') AS effective_from
+     FROM policy_versions ORDER BY effective_from NULLS FIRST, created_at`,
+  );
+  if (rows.length === 0) return PolicySchedule.single(DEFAULT_POLICY);
+  return new PolicySchedule(rows.map((r) => ({ policy: parsePolicy(JSON.parse(r.body), 'policy_versions'), from: r.effective_from })));
+}
