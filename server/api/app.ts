@@ -9,9 +9,12 @@ import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.js';
 import { authenticate, errorHandler, HttpError } from './http.js';
-import { healthRoutes } from './routes/health.js';
+import { ApiRegistry } from './registry.js';
+import { systemRoutes } from './routes/system.js';
 import { shopRoutes } from './routes/shops.js';
-import { flaggedRoutes } from './routes/flagged.js';
+import { governanceRoutes } from './routes/governance.js';
+import { policyRoutes } from './routes/policy.js';
+import { ingestRoutes } from './routes/ingest.js';
 import type { AppContext } from './context.js';
 
 export interface AppOptions {
@@ -51,7 +54,15 @@ export function createApp(options: AppOptions): Express {
   app.use(express.json({ limit: '1mb' }));
 
   const api = express.Router();
-  api.use(healthRoutes(ctx));
+  const publicRoutes = express.Router();
+  const privateRoutes = express.Router();
+  const registry = new ApiRegistry(publicRoutes, privateRoutes);
+  systemRoutes(registry, ctx);
+  shopRoutes(registry, ctx);
+  governanceRoutes(registry, ctx);
+  policyRoutes(registry, ctx);
+  ingestRoutes(registry, ctx);
+  api.use(publicRoutes);
   // Only failed authentications count against the limit, so honest heavy use is never throttled.
   api.use(
     rateLimit({
@@ -65,8 +76,7 @@ export function createApp(options: AppOptions): Express {
     }),
   );
   api.use(authenticate(options.secret));
-  api.use(shopRoutes(ctx));
-  api.use(flaggedRoutes(ctx));
+  api.use(privateRoutes);
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} /api${req.path}`)));
   app.use('/api', api);
 

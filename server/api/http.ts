@@ -3,15 +3,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { AuthError, canReadShop, verifyToken, type Principal, type Role } from '../auth/tokens.js';
 
-export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
+import { HttpError, badRequest, forbidden } from '../errors.js';
 
-export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
-export const notFound = (message: string) => new HttpError(404, 'not_found', message);
-export const forbidden = (message = 'this token may not read that') => new HttpError(403, 'forbidden', message);
+export { HttpError, badRequest, notFound, forbidden, conflict } from '../errors.js';
 
 /** Parses one part of a request with a schema; a failure is a 400 that names the parameter and says why. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown, where: 'query' | 'path' | 'body'): z.infer<S> {

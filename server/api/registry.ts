@@ -1,7 +1,7 @@
 // Every API route is declared once: its path, who may call it, and the schemas of its parameters,
 // body and answer. The declaration registers the Express handler (parse → authorize → handler →
 // JSON) and is the source of the OpenAPI document, so the two cannot drift apart.
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Principal } from '../auth/tokens.js';
 import { forbidden, parse, principal, requireShop } from './http.js';
@@ -25,6 +25,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   response?: z.ZodType;
   /** Other content types the route can answer with (e.g. text/csv). */
   produces?: string[];
+  /** The success status (default: 201 for POST, 200 for GET). */
+  status?: 200 | 201;
+  /** Runs after authorization and before the body is parsed (e.g. a multipart reader). */
+  middleware?: RequestHandler[];
+  /** Documents a request body that is not JSON (e.g. multipart/form-data). */
+  requestContent?: Record<string, unknown>;
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; who: Principal | null; req: Request; res: Response }) => Promise<unknown>;
 }
 
@@ -38,6 +44,8 @@ export interface RegisteredRoute {
   body?: z.ZodType;
   response?: z.ZodType;
   produces?: string[];
+  requestContent?: Record<string, unknown>;
+  status?: 200 | 201;
 }
 
 const NoInput = z.object({}).strict();
@@ -48,15 +56,22 @@ export class ApiRegistry {
   constructor(private readonly publicRouter: Router, private readonly privateRouter: Router) {}
 
   add<P extends z.ZodType = typeof NoInput, Q extends z.ZodType = typeof NoInput, B extends z.ZodType = typeof NoInput>(spec: RouteSpec<P, Q, B>): void {
-    this.routes.push({ method: spec.method, path: spec.path, summary: spec.summary, access: spec.access, params: spec.params, query: spec.query, body: spec.body, response: spec.response, produces: spec.produces });
+    const { handler, middleware, ...declared } = spec;
+    this.routes.push(declared);
     const router = spec.access === 'public' ? this.publicRouter : this.privateRouter;
-    router[spec.method](spec.path, async (req: Request, res: Response) => {
+    // Path parameters are checked and the caller authorized before anything else is read.
+    const gate: RequestHandler = (req, _res, next) => {
+      const params = parse(spec.params ?? NoInput, req.params, 'path');
+      if (spec.access !== 'public') authorize(req, spec.access, params as Record<string, unknown>);
+      next();
+    };
+    router[spec.method](spec.path, gate, ...(middleware ?? []), async (req: Request, res: Response) => {
       const params = parse(spec.params ?? NoInput, req.params, 'path') as z.infer<P>;
-      const who = spec.access === 'public' ? null : authorize(req, spec.access, params as Record<string, unknown>);
+      const who = spec.access === 'public' ? null : (req.principal ?? null);
       const query = parse(spec.query ?? NoInput, req.query, 'query') as z.infer<Q>;
       const body = spec.method === 'post' ? (parse(spec.body ?? NoInput, req.body, 'body') as z.infer<B>) : ({} as z.infer<B>);
-      const result = await spec.handler({ params, query, body, who, req, res });
-      if (!res.headersSent) res.status(spec.method === 'post' ? 201 : 200).json(result);
+      const result = await handler({ params, query, body, who, req, res });
+      if (!res.headersSent) res.status(spec.status ?? (spec.method === 'post' ? 201 : 200)).json(result);
     });
   }
 }
@@ -97,7 +112,7 @@ export function openApiDocument(routes: RegisteredRoute[]): Record<string, unkno
       }
     }
     const responses: Record<string, unknown> = {
-      [route.method === 'post' ? '201' : '200']: {
+      [String(route.status ?? (route.method === 'post' ? 201 : 200))]: {
         description: 'OK',
         content: {
           ...(route.response ? { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } : {}),
@@ -117,6 +132,7 @@ export function openApiDocument(routes: RegisteredRoute[]): Record<string, unkno
       ...(route.access === 'public' ? { security: [] } : {}),
       parameters,
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(route.body) } } } } : {}),
+      ...(route.requestContent ? { requestBody: { required: true, content: route.requestContent } } : {}),
       responses,
     };
   }

@@ -4,6 +4,8 @@ import { IsoDate, LevelSchema, ShopId } from './common.js';
 export const RestrictionSchema = z.object({
   code: z.enum(['remove_resource_slots', 'ban_resource_slots', 'remove_ads', 'ban_new_listings']),
   since: IsoDate,
+  /** Set when a reviewer exempted the shop: the restriction does not apply through this day. */
+  exemptUntil: IsoDate.optional(),
 });
 
 /** GET /api/shops/:shopId/metrics — DESIGN §4. Rates are fractions; null where undefined. */

@@ -36,17 +36,22 @@ type ShopDayRow = Omit<ShopMetrics, 'window' | 'restrictions' | 'policyVersion'>
 async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: string): Promise<Map<string, ShopMetrics['restrictions']>> {
   const result = new Map<string, ShopMetrics['restrictions']>();
   if (shopIds.length === 0) return result;
-  const rows = await queryRows<{ shopId: string; code: ShopMetrics['restrictions'][number]['code']; since: string }>(
+  const rows = await queryRows<{ shopId: string; code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }>(
     conn,
-    `SELECT shop_id AS "shopId", unnest(codes) AS code, strftime(start_day, '%Y-%m-%d') AS since
-     FROM restriction_episodes
-     WHERE list_contains($shops::VARCHAR[], shop_id) AND start_day <= $date::DATE AND (end_day IS NULL OR end_day > $date::DATE)
-     ORDER BY shop_id, start_day`,
+    `WITH exemptions AS (
+       SELECT shop_id, max(until_day) AS until_day FROM decisions
+       WHERE action = 'exempt' AND list_contains($shops::VARCHAR[], shop_id) AND effective_day <= $date::DATE AND until_day >= $date::DATE
+       GROUP BY shop_id)
+     SELECT e.shop_id AS "shopId", unnest(e.codes) AS code, strftime(e.start_day, '%Y-%m-%d') AS since,
+       strftime(x.until_day, '%Y-%m-%d') AS "exemptUntil"
+     FROM restriction_episodes e LEFT JOIN exemptions x ON x.shop_id = e.shop_id
+     WHERE list_contains($shops::VARCHAR[], e.shop_id) AND e.start_day <= $date::DATE AND (e.end_day IS NULL OR e.end_day > $date::DATE)
+     ORDER BY e.shop_id, e.start_day`,
     { shops: JSON.stringify(shopIds), date },
   );
   for (const row of rows) {
     const list = result.get(row.shopId) ?? [];
-    list.push({ code: row.code, since: row.since });
+    list.push(row.exemptUntil ? { code: row.code, since: row.since, exemptUntil: row.exemptUntil } : { code: row.code, since: row.since });
     result.set(row.shopId, list);
   }
   return result;

@@ -60,13 +60,24 @@ export interface Computed {
 }
 
 /** Builds tmp_shop_flags (every shop-day) and tmp_levels (the days not at level none) on this connection. */
-export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>): Promise<Computed | null> {
+export async function compute(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  lifts: Map<string, LiftOverride[]>,
+  options: { reuseCounts?: boolean } = {},
+): Promise<Computed | null> {
   const policy = schedule.active;
   const range = await computeRange(conn, policy);
   if (!range) return null;
-  await conn.run(sql.WINDOW_DELTAS, { tz: policy.timeZone, window: policy.windowDays, first: range.first, last: range.last, basis: policy.countBasis });
-  await conn.run(sql.SHOP_COUNTS, { first: range.first, last: range.last });
-  await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+  if (options.reuseCounts) {
+    // Same window, zone, basis and mean method as the stored metrics: their counts and means hold.
+    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day');
+    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day');
+  } else {
+    await conn.run(sql.WINDOW_DELTAS, { tz: policy.timeZone, window: policy.windowDays, first: range.first, last: range.last, basis: policy.countBasis });
+    await conn.run(sql.SHOP_COUNTS, { first: range.first, last: range.last });
+    await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+  }
   await conn.run('CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)');
   for (const p of schedule.periods()) {
     await conn.run('INSERT INTO tmp_policy_periods VALUES ($from::DATE, $to::DATE, $ratio, $minOrders, $minInterventions)', {

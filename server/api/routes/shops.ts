@@ -1,22 +1,124 @@
-import { Router } from 'express';
-import { ShopMetricsQuery, ShopParams } from '../../contracts/metrics.js';
+// One shop's reads (its seller, a reviewer or an admin) and the actions on it.
+import { z } from 'zod';
+import { IsoDate } from '../../contracts/common.js';
+import { ShopMetricsQuery, ShopMetricsSchema, ShopParams } from '../../contracts/metrics.js';
+import { BreakdownSchema, CasesQuery, CasesSchema, ForecastSchema, HistorySchema, PeersSchema, TrendQuery, TrendSchema, DecisionSchema } from '../../contracts/shop.js';
+import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
 import { shopExists, shopMetrics } from '../../metrics/queries.js';
+import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../metrics/shop-queries.js';
+import { loadForecast } from '../../metrics/forecast.js';
+import { loadLifts } from '../../metrics/refresh.js';
+import { loadSchedule } from '../../policy/schedule.js';
+import { decide, decisionsOf, fileAppeal } from '../../governance/decisions.js';
+import { badRequest, notFound } from '../http.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
-import { notFound, parse, requireShop } from '../http.js';
+import type { ApiRegistry } from '../registry.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 
-export function shopRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.get('/shops/:shopId/metrics', async (req, res) => {
-    const { shopId } = parse(ShopParams, req.params, 'path');
-    requireShop(req, shopId); // before any lookup: a seller learns nothing about other shops, not even that they exist
-    const query = parse(ShopMetricsQuery, req.query, 'query');
-    const metrics = await ctx.db.read(async (conn) => {
-      if (!(await shopExists(conn, shopId))) throw notFound(`shop ${shopId} is not known`);
-      const range = await requireRange(conn);
-      return shopMetrics(conn, range, shopId, statDate(range, query.date));
-    });
-    if (!metrics) throw notFound(`no metrics for shop ${shopId} on that date`);
-    res.json(metrics);
+const DateQuery = z.object({ date: IsoDate.optional() }).strict();
+
+async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> {
+  if (!(await shopExists(conn, shopId))) throw notFound(`shop ${shopId} is not known`);
+}
+
+export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
+  const read = ctx.db.read.bind(ctx.db);
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/metrics', access: 'shop', params: ShopParams, query: ShopMetricsQuery, response: ShopMetricsSchema,
+    summary: "A shop's 30-day metrics, level and restrictions on a date (default: the last day with data)",
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        const metrics = await shopMetrics(conn, range, params.shopId, statDate(range, query.date));
+        if (!metrics) throw notFound(`no metrics for shop ${params.shopId} on that date`);
+        return metrics;
+      }),
   });
-  return router;
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/trend', access: 'shop', params: ShopParams, query: TrendQuery, response: TrendSchema,
+    summary: 'The daily series of rate, category mean, threshold, ratio and level (default: the 90 days to the last day)',
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        const to = statDate(range, query.to, 'to');
+        const from = query.from === undefined ? [addDays(to, -89), range.first].sort()[1] : statDate(range, query.from, 'from');
+        if (from > to) throw badRequest(`from: ${from} is after to (${to})`);
+        return shopTrend(conn, await loadSchedule(conn), params.shopId, from, to);
+      }),
+  });
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/cases', access: 'shop', params: ShopParams, query: CasesQuery, response: CasesSchema,
+    summary: 'The cases in the window of a date, whether each counts, and the day each leaves the window',
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        return shopCases(conn, await loadSchedule(conn), range, params.shopId, statDate(range, query.date));
+      }),
+  });
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/breakdown', access: 'shop', params: ShopParams, query: DateQuery, response: BreakdownSchema,
+    summary: 'Interventions in the window by reason, and by week over 12 weeks',
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        return shopBreakdown(conn, await loadSchedule(conn), params.shopId, statDate(range, query.date));
+      }),
+  });
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/peers', access: 'shop', params: ShopParams, query: DateQuery, response: PeersSchema,
+    summary: "The rates of the judged shops of the shop's category, and where the shop stands",
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        const peers = await shopPeers(conn, params.shopId, statDate(range, query.date));
+        if (!peers) throw notFound(`no metrics for shop ${params.shopId} on that date`);
+        return peers;
+      }),
+  });
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/forecast', access: 'shop', params: ShopParams, query: DateQuery, response: ForecastSchema,
+    summary: 'With no new interventions: when the ratio falls below the threshold, when restrictions lift, and the 7-day headroom',
+    handler: ({ params, query }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        const range = await requireRange(conn);
+        const lifts = (await loadLifts(conn)).get(params.shopId) ?? [];
+        const forecast = await loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, statDate(range, query.date), lifts);
+        if (!forecast) throw notFound(`no metrics for shop ${params.shopId} on that date`);
+        return forecast;
+      }),
+  });
+
+  api.add({
+    method: 'get', path: '/shops/:shopId/history', access: 'shop', params: ShopParams, response: HistorySchema,
+    summary: 'The timeline of levels, the numbers and policy version behind each restriction, and the decisions on them',
+    handler: ({ params }) =>
+      read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        return { ...(await shopHistory(conn, params.shopId)), decisions: await decisionsOf(conn, params.shopId) };
+      }),
+  });
+
+  api.add({
+    method: 'post', path: '/shops/:shopId/decisions', access: 'reviewer', params: ShopParams, body: DecisionBody, response: DecisionSchema,
+    summary: "A reviewer's decision on the shop's restriction: confirm, exempt (until a date), lift early, or a note",
+    handler: ({ params, body, who }) => ctx.db.write((conn) => decide(conn, who!, params.shopId, body)),
+  });
+
+  api.add({
+    method: 'post', path: '/shops/:shopId/appeals', access: 'seller-shop', params: ShopParams, body: AppealBody, response: AppealSchema,
+    summary: "The seller's appeal against the restriction in force",
+    handler: ({ params, body, who }) => ctx.db.write((conn) => fileAppeal(conn, who!, params.shopId, body.text)),
+  });
 }

@@ -1,0 +1,67 @@
+// Upload: CSV or Parquet files posted as multipart/form-data go through the same ingest as the CLI
+// (the server holds the database file, so this is how a running server is fed).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import multer from 'multer';
+import { z } from 'zod';
+import { ingestFiles } from '../../ingest/ingest.js';
+import { appendAudit } from '../../governance/audit.js';
+import { badRequest } from '../http.js';
+import type { AppContext } from '../context.js';
+import type { ApiRegistry } from '../registry.js';
+
+const RejectSchema = z.object({ line: z.number(), column: z.string().nullable(), reason: z.string() });
+const ReportSchema = z.object({
+  batchId: z.number(),
+  accepted: z.number(),
+  rejected: z.number(),
+  exitCode: z.number(),
+  files: z.array(z.object({ file: z.string(), kind: z.string().nullable(), accepted: z.number(), rejected: z.number(), rejects: z.array(RejectSchema), error: z.string().optional() })),
+});
+
+export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUploadBytes?: number } = {}): void {
+  const uploads = multer({
+    storage: multer.diskStorage({
+      destination: (req, _file, done) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iw-upload-'));
+        (req as { uploadDir?: string }).uploadDir = dir;
+        done(null, dir);
+      },
+      // Kept under a safe name of our own; the original name is only used for its kind and the report.
+      filename: (_req, file, done) => done(null, `${Date.now()}-${Math.random().toString(36).slice(2)}${path.extname(file.originalname).toLowerCase()}`),
+    }),
+    limits: { fileSize: options.maxUploadBytes ?? 2 * 1024 ** 3, files: 20 },
+  });
+
+  api.add({
+    method: 'post', path: '/ingest', access: 'admin', response: ReportSchema,
+    middleware: [uploads.array('files', 20)],
+    requestContent: { 'multipart/form-data': { schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } },
+    summary: 'Upload CSV or Parquet files (field "files"; kinds by name as in DESIGN §2): the per-file report, as the CLI prints it',
+    handler: async ({ req, who }) => {
+      const files = (req.files ?? []) as Express.Multer.File[];
+      const dirs = new Set(files.map((f) => path.dirname(f.path)));
+      try {
+        if (files.length === 0) throw badRequest('files: attach one or more CSV or Parquet files as multipart field "files"');
+        const named: string[] = [];
+        const displayNames = new Map<string, string>();
+        for (const f of files) {
+          // The ingest takes the kind from the file name, so the stored copy takes the original's base name.
+          const safe = path.basename(f.originalname).replace(/[^\w.\-]/g, '_');
+          const target = path.join(path.dirname(f.path), `${named.length}`, safe);
+          fs.mkdirSync(path.dirname(target));
+          fs.renameSync(f.path, target);
+          named.push(target);
+          displayNames.set(target, path.basename(f.originalname));
+        }
+        const report = await ingestFiles(ctx.db, named, { source: `upload:${who!.subject}`, displayNames });
+        await ctx.db.write((conn) => appendAudit(conn, who!, 'ingest.upload', null, { batchId: report.batchId, accepted: report.accepted, rejected: report.rejected, files: report.files.map((f) => ({ file: f.file, accepted: f.accepted, rejected: f.rejected, error: f.error ?? null })) }));
+        const { refresh: _refresh, ...rest } = report;
+        return rest;
+      } finally {
+        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  });
+}

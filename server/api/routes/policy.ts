@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { IsoDate } from '../../contracts/common.js';
+import { SimulationSchema } from '../../contracts/governance.js';
+import { PolicySchema } from '../../policy/policy.js';
+import { activatePolicy, policyVersions } from '../../policy/store.js';
+import { loadSchedule } from '../../policy/schedule.js';
+import { simulatePolicy } from '../../policy/simulate.js';
+import { refreshMetrics } from '../../metrics/refresh.js';
+import { appendAudit } from '../../governance/audit.js';
+import { dataRange } from '../../metrics/queries.js';
+import { requireRange, statDate, type AppContext } from '../context.js';
+import { badRequest } from '../http.js';
+import type { ApiRegistry } from '../registry.js';
+
+const VersionSchema = z.object({ version: z.string(), createdAt: z.string(), createdBy: z.string(), active: z.boolean(), effectiveFrom: z.string().nullable(), policy: PolicySchema });
+
+export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
+  api.add({
+    method: 'get', path: '/policy', access: 'any', response: z.object({ active: PolicySchema, versions: z.array(VersionSchema) }),
+    summary: 'The active policy and every version with the day it took effect',
+    handler: () =>
+      ctx.db.read(async (conn) => {
+        const schedule = await loadSchedule(conn);
+        return { active: schedule.active, versions: await policyVersions(conn) };
+      }),
+  });
+
+  api.add({
+    method: 'post', path: '/policy/simulate', access: 'reviewer',
+    body: z.object({ policy: PolicySchema, date: IsoDate.optional() }).strict(), response: SimulationSchema,
+    summary: 'What a candidate policy would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
+    status: 200,
+    handler: ({ body }) =>
+      ctx.db.read(async (conn) => {
+        const range = await requireRange(conn);
+        return simulatePolicy(conn, await loadSchedule(conn), body.policy, statDate(range, body.date));
+      }),
+  });
+
+  api.add({
+    method: 'post', path: '/policy/activate', access: 'admin',
+    body: z.object({ policy: PolicySchema, effectiveFrom: IsoDate.optional() }).strict(),
+    response: z.object({ version: z.string(), effectiveFrom: z.string().nullable(), changed: z.array(z.string()) }),
+    summary: 'Make a candidate the active version from a day on (default: the last day with data) and recompute the levels',
+    handler: ({ body, who }) =>
+      ctx.db.write(async (conn) => {
+        const range = await dataRange(conn);
+        const from = body.effectiveFrom ?? range?.last ?? null;
+        if (range && from && from < range.first) throw badRequest(`effectiveFrom: ${from} is before the data (${range.first})`);
+        const result = await activatePolicy(conn, body.policy, who!.subject, from);
+        await refreshMetrics(conn);
+        await appendAudit(conn, who!, 'policy.activated', null, { ...result, policy: body.policy });
+        return result;
+      }),
+  });
+}

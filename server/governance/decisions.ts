@@ -1,0 +1,113 @@
+// Reviewers' decisions on a shop's restrictions and sellers' appeals. A decision is taken on the
+// data's last day (the day the reviewer looks at): confirm and note only record; exempt makes the
+// restrictions stop applying until its end date; lift early ends the episode on that day (the level
+// evaluator replays it on every refresh, so it survives new data).
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryOne, queryRows } from '../db/database.js';
+import type { Principal } from '../auth/tokens.js';
+import type { Appeal } from '../contracts/governance.js';
+import type { Decision } from '../contracts/shop.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { refreshMetrics } from '../metrics/refresh.js';
+import { dataRange, shopMetrics } from '../metrics/queries.js';
+import { appendAudit, nextId } from './audit.js';
+
+interface ActiveEpisode {
+  start: string;
+  level: 'restricted' | 'severe';
+}
+
+/** The restriction episode in force on the data's last day, if any. */
+async function activeEpisode(conn: DuckDBConnection, shopId: string, day: string): Promise<ActiveEpisode | null> {
+  const row = await queryOne<ActiveEpisode>(
+    conn,
+    `SELECT strftime(min(start_day), '%Y-%m-%d') AS start, max(level) AS level FROM restriction_episodes
+     WHERE shop_id = $shopId AND start_day <= $day::DATE AND (end_day IS NULL OR end_day > $day::DATE)
+     HAVING count(*) > 0`,
+    { shopId, day },
+  );
+  return row ?? null;
+}
+
+const DECISION_COLUMNS = `id, shop_id AS "shopId", action, reason, strftime(until_day, '%Y-%m-%d') AS until,
+  strftime(episode_start, '%Y-%m-%d') AS "episodeStart", actor, strftime(decided_at, '%Y-%m-%dT%H:%M:%SZ') AS at`;
+
+export async function decisionsOf(conn: DuckDBConnection, shopId: string): Promise<Decision[]> {
+  return queryRows<Decision>(conn, `SELECT ${DECISION_COLUMNS} FROM decisions WHERE shop_id = $shopId ORDER BY id`, { shopId });
+}
+
+export async function decide(
+  conn: DuckDBConnection,
+  who: Principal,
+  shopId: string,
+  body: { action: Decision['action']; reason: string; until?: string },
+): Promise<Decision> {
+  const range = await dataRange(conn);
+  if (!range) throw notFound('no data has been loaded yet');
+  if (!(await queryOne(conn, 'SELECT 1 AS one FROM shops WHERE shop_id = $shopId', { shopId }))) throw notFound(`shop ${shopId} is not known`);
+  const day = range.last;
+  const episode = await activeEpisode(conn, shopId, day);
+  if (body.action !== 'note' && !episode) throw conflict(`shop ${shopId} has no restriction in force on ${day}; only a note can be recorded`);
+  if (body.action === 'exempt' && body.until! < day) throw badRequest(`until: ${body.until} is before the stat date ${day}`);
+  const before = await shopMetrics(conn, range, shopId, day);
+  const id = await nextId(conn);
+  await conn.run(
+    `INSERT INTO decisions VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now())`,
+    { id, shopId, action: body.action, reason: body.reason, day, until: body.until ?? null, episodeStart: episode?.start ?? null, actor: who.subject, role: who.role },
+  );
+  if (body.action === 'lift_early') await refreshMetrics(conn);
+  await appendAudit(conn, who, `decision.${body.action}`, shopId, {
+    decisionId: id, reason: body.reason, until: body.until ?? null, stateDate: day, episodeStart: episode?.start ?? null,
+    numbers: before && { orders: before.orders, interventions: before.interventions, rate: before.rate, categoryMean: before.categoryMean, ratio: before.ratio, level: before.level, consecutiveFlaggedDays: before.consecutiveFlaggedDays, policyVersion: before.policyVersion },
+  });
+  const row = await queryOne<Decision>(conn, `SELECT ${DECISION_COLUMNS} FROM decisions WHERE id = $id`, { id });
+  return row!;
+}
+
+const APPEAL_COLUMNS = `id, shop_id AS "shopId", strftime(episode_start, '%Y-%m-%d') AS "episodeStart", level, text, state,
+  created_by AS "createdBy", strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS "createdAt", answered_by AS "answeredBy",
+  strftime(answered_at, '%Y-%m-%dT%H:%M:%SZ') AS "answeredAt", answer_reason AS "answerReason"`;
+
+export async function fileAppeal(conn: DuckDBConnection, who: Principal, shopId: string, text: string): Promise<Appeal> {
+  const range = await dataRange(conn);
+  if (!range) throw notFound('no data has been loaded yet');
+  const episode = await activeEpisode(conn, shopId, range.last);
+  if (!episode) throw conflict(`shop ${shopId} has no restriction in force on ${range.last} to appeal`);
+  const pending = await queryOne(conn, "SELECT 1 AS one FROM appeals WHERE shop_id = $shopId AND episode_start = $start::DATE AND state = 'pending'", { shopId, start: episode.start });
+  if (pending) throw conflict(`an appeal on the restriction since ${episode.start} is already waiting for an answer`);
+  const id = await nextId(conn);
+  await conn.run("INSERT INTO appeals VALUES ($id, $shopId, $start::DATE, $level, $text, 'pending', $actor, now(), NULL, NULL, NULL)", {
+    id, shopId, start: episode.start, level: episode.level, text, actor: who.subject,
+  });
+  await appendAudit(conn, who, 'appeal.filed', shopId, { appealId: id, episodeStart: episode.start, level: episode.level, text });
+  return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
+}
+
+export async function listAppeals(conn: DuckDBConnection, filter: { state?: string; shopIds?: string[] }): Promise<Appeal[]> {
+  return queryRows<Appeal>(
+    conn,
+    `SELECT ${APPEAL_COLUMNS} FROM appeals
+     WHERE ($state::VARCHAR IS NULL OR state = $state) AND ($shops::VARCHAR[] IS NULL OR list_contains($shops::VARCHAR[], shop_id))
+     ORDER BY id DESC LIMIT 1000`,
+    { state: filter.state ?? null, shops: filter.shopIds ? JSON.stringify(filter.shopIds) : null },
+  );
+}
+
+/** A reviewer's answer; accepting lifts the restriction early, with the appeal as the reason. */
+export async function answerAppeal(conn: DuckDBConnection, who: Principal, id: number, answer: { decision: 'accept' | 'reject'; reason: string }): Promise<Appeal> {
+  const appeal = await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id });
+  if (!appeal) throw notFound(`appeal ${id} is not known`);
+  if (appeal.state !== 'pending') throw conflict(`appeal ${id} was already ${appeal.state}`);
+  const state = answer.decision === 'accept' ? 'accepted' : 'rejected';
+  await conn.run('UPDATE appeals SET state = $state, answered_by = $actor, answered_at = now(), answer_reason = $reason WHERE id = $id', {
+    id, state, actor: who.subject, reason: answer.reason,
+  });
+  await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, { appealId: id, reason: answer.reason, episodeStart: appeal.episodeStart });
+  if (answer.decision === 'accept') {
+    const range = await dataRange(conn);
+    if (range && (await activeEpisode(conn, appeal.shopId, range.last))) {
+      await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
+    }
+  }
+  return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
+}

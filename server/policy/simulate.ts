@@ -1,0 +1,58 @@
+// Policy simulation: the levels a candidate policy would give on a date, beside the active ones.
+// It runs the same computation as a refresh into temp tables of its own connection, so it changes
+// nothing and readers are not held up.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows } from '../db/database.js';
+import type { Simulation } from '../contracts/governance.js';
+import { compute, dropTemp, loadLifts } from '../metrics/refresh.js';
+import type { Policy } from './policy.js';
+import { STRUCTURAL_KEYS, type PolicySchedule } from './schedule.js';
+
+export function sameStructure(a: Policy, b: Policy): boolean {
+  return STRUCTURAL_KEYS.every((key) => a[key] === b[key]);
+}
+
+export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySchedule, candidate: Policy, date: string): Promise<Simulation> {
+  const started = performance.now();
+  const active = schedule.active;
+  try {
+    await compute(conn, schedule.withActive(candidate), await loadLifts(conn), { reuseCounts: sameStructure(active, candidate) });
+    const rows = await queryRows<{ shop_id: string; shop_name: string; category_id: string; category_name: string; was: string; now: string; ratio: number | null }>(
+      conn,
+      `SELECT f.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
+         d.level AS was, coalesce(l.level, 'none') AS now, f.ratio
+       FROM tmp_shop_flags f
+       JOIN shops s ON s.shop_id = f.shop_id
+       LEFT JOIN categories c ON c.category_id = f.category_id
+       LEFT JOIN shop_day d ON d.shop_id = f.shop_id AND d.day = f.day
+       LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day
+       WHERE f.day = $date::DATE`,
+      { date },
+    );
+    const categories = new Map<string, Simulation['categories'][number]>();
+    const changes: Simulation['changes'] = [];
+    for (const r of rows) {
+      let cat = categories.get(r.category_id);
+      if (!cat) {
+        cat = { categoryId: r.category_id, categoryName: r.category_name, active: { warning: 0, restricted: 0, severe: 0 }, candidate: { warning: 0, restricted: 0, severe: 0 } };
+        categories.set(r.category_id, cat);
+      }
+      const was = (r.was ?? 'none') as Simulation['changes'][number]['from'];
+      const now = r.now as Simulation['changes'][number]['to'];
+      if (was !== 'none') cat.active[was]++;
+      if (now !== 'none') cat.candidate[now]++;
+      if (was !== now) changes.push({ shopId: r.shop_id, shopName: r.shop_name, categoryId: r.category_id, from: was, to: now, ratio: r.ratio });
+    }
+    changes.sort((a, b) => (b.ratio ?? 0) - (a.ratio ?? 0) || a.shopId.localeCompare(b.shopId));
+    return {
+      date,
+      activeVersion: active.version,
+      candidateVersion: candidate.version,
+      categories: [...categories.values()].sort((a, b) => a.categoryId.localeCompare(b.categoryId)),
+      changes,
+      ms: performance.now() - started,
+    };
+  } finally {
+    await dropTemp(conn);
+  }
+}
