@@ -43,12 +43,14 @@ export function createApp(options: AppOptions): Express {
         return id;
       },
       // Tokens never reach the log.
-      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }) },
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
     }),
   );
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] } },
+      // No upgrade-insecure-requests: the dashboard is often served over plain http on localhost.
+      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'upgrade-insecure-requests': null } },
+      strictTransportSecurity: false,
     }),
   );
   app.use(express.json({ limit: '1mb' }));

@@ -57,6 +57,17 @@ async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: s
   return result;
 }
 
+/** The policy version in force on a date (versions apply from their effective day on). */
+export async function versionOn(conn: DuckDBConnection, range: DataRangeRow, date: string): Promise<string> {
+  const row = await queryOne<{ version: string }>(
+    conn,
+    `SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= $date::DATE
+     ORDER BY effective_from DESC NULLS LAST, created_at DESC LIMIT 1`,
+    { date },
+  );
+  return row?.version ?? range.policyVersion;
+}
+
 function toShopMetrics(row: ShopDayRow, restrictions: ShopMetrics['restrictions'], policyVersion: string): ShopMetrics {
   const { windowFrom, ...rest } = row;
   return { ...rest, window: { from: windowFrom, to: row.date }, restrictions, policyVersion };
@@ -71,7 +82,7 @@ export async function shopMetrics(conn: DuckDBConnection, range: DataRangeRow, s
   );
   if (!row) return null;
   const restrictions = await restrictionsOn(conn, [shopId], date);
-  return toShopMetrics(row, restrictions.get(shopId) ?? [], range.policyVersion);
+  return toShopMetrics(row, restrictions.get(shopId) ?? [], await versionOn(conn, range, date));
 }
 
 // Sort keys come from this whitelist only; never from the request text.
@@ -107,5 +118,6 @@ export async function flaggedShops(
     { ...filters, windowDays: range.windowDays, limit: query.limit, offset: query.offset },
   );
   const restrictions = await restrictionsOn(conn, rows.map((r) => r.shopId), query.date);
-  return { total: total?.n ?? 0, items: rows.map((r) => toShopMetrics(r, restrictions.get(r.shopId) ?? [], range.policyVersion)) };
+  const version = await versionOn(conn, range, query.date);
+  return { total: total?.n ?? 0, items: rows.map((r) => toShopMetrics(r, restrictions.get(r.shopId) ?? [], version)) };
 }

@@ -24,12 +24,14 @@ export async function ensureActivePolicy(conn: DuckDBConnection): Promise<Policy
   return activePolicy(conn);
 }
 
-export async function policyVersions(conn: DuckDBConnection): Promise<{ version: string; createdAt: string; createdBy: string; active: boolean; policy: Policy }[]> {
-  const rows = await queryRows<{ version: string; body: string; created_at: string; created_by: string; active: boolean }>(
+export async function policyVersions(conn: DuckDBConnection): Promise<{ version: string; createdAt: string; createdBy: string; active: boolean; effectiveFrom: string | null; policy: Policy }[]> {
+  const rows = await queryRows<{ version: string; body: string; created_at: string; created_by: string; active: boolean; effective_from: string | null }>(
     conn,
-    'SELECT version, body::VARCHAR AS body, created_at, created_by, active FROM policy_versions ORDER BY created_at',
+    `SELECT version, body::VARCHAR AS body, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, created_by, active,
+       strftime(effective_from, '%Y-%m-%d') AS effective_from
+     FROM policy_versions ORDER BY created_at`,
   );
-  return rows.map((r) => ({ version: r.version, createdAt: r.created_at, createdBy: r.created_by, active: r.active, policy: parsePolicy(JSON.parse(r.body), 'policy_versions') }));
+  return rows.map((r) => ({ version: r.version, createdAt: r.created_at, createdBy: r.created_by, active: r.active, effectiveFrom: r.effective_from, policy: parsePolicy(JSON.parse(r.body), 'policy_versions') }));
 }
 
 /**
