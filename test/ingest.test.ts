@@ -95,6 +95,7 @@ describe('bad rows', () => {
       [3, 'paid_at'], [4, 'shop_id'], [5, 'paid_at'], [6, 'order_id'], [7, 'amount'], [8, 'amount'], [9, 'order_id'], [11, null],
     ]);
     const reasons = orders.rejects.map((r) => r.reason);
+    expect(orders.rejects.map((r) => r.id)).toEqual(['O2', 'O3', 'O4', 'O1', 'O5', 'O6', undefined, 'O8']);
     expect(reasons[0]).toBe("paid_at: not an ISO 8601 date and time: 'yesterday'");
     expect(reasons[1]).toBe('shop_id: unknown shop NOPE');
     expect(reasons[2]).toMatch(/paid_at: '2027-01-01T00:00:00\+08:00' is in the future/);
@@ -144,7 +145,7 @@ describe('bad rows', () => {
     const f = report.files[0];
     expect(f.accepted).toBe(2);
     // Q3's line counts the quoted newline of Q2 before it.
-    expect(f.rejects).toEqual([{ line: 5, column: 'shop_name', reason: 'shop_name: is empty' }]);
+    expect(f.rejects).toEqual([{ line: 5, column: 'shop_name', reason: 'shop_name: is empty', id: 'Q3' }]);
     const names = await db.read((conn) => queryRows(conn, "SELECT shop_name FROM shops WHERE shop_id IN ('Q1','Q2') ORDER BY shop_id"));
     expect(names.map((r) => r.shop_name)).toEqual(['好店, 旗舰店', '两行\r\n店名']);
   });
@@ -180,7 +181,7 @@ describe('one batch, one transaction', () => {
     );
     const report = await ingest(db, [path.join(dir, 'orders.parquet')]);
     expect(report.files[0].accepted).toBe(1);
-    expect(report.files[0].rejects).toEqual([{ line: 2, column: 'shop_id', reason: 'shop_id: unknown shop NOPE' }]);
+    expect(report.files[0].rejects).toEqual([{ line: 2, column: 'shop_id', reason: 'shop_id: unknown shop NOPE', id: 'P2' }]);
     const rows = await db.read((conn) => queryRows(conn, "SELECT order_id, strftime(paid_at, '%Y-%m-%dT%H:%M:%S') AS t FROM orders"));
     expect(rows).toEqual([{ order_id: 'P1', t: '2026-10-01T02:00:00' }]);
     await db.close();
@@ -200,7 +201,7 @@ describe('npm run ingest', () => {
       );
     const first = await cli(dir);
     expect(first.code).toBe(3);
-    expect(first.out).toContain(`${path.join(dir, 'orders.csv')}:3: paid_at: not an ISO 8601 date and time: 'bad'`);
+    expect(first.out).toContain(`${path.join(dir, 'orders.csv')}:3: line 3 (O2): paid_at: not an ISO 8601 date and time: 'bad'`);
     expect(first.out).toMatch(/orders\.csv \(orders\): 1 accepted, 1 rejected/);
     const clean = await cli(path.join(dir, 'shops.csv'));
     expect(clean.code).toBe(0);

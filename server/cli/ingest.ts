@@ -15,7 +15,7 @@ export function formatReport(report: IngestReport): string {
       continue;
     }
     out.push(`${f.file} (${f.kind}): ${f.accepted} accepted, ${f.rejected} rejected`);
-    for (const r of f.rejects) out.push(`  ${f.file}:${r.line}: ${r.reason}`);
+    for (const r of f.rejects) out.push(`  ${f.file}:${r.line}: line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}`);
   }
   out.push(`batch ${report.batchId}: ${report.accepted} rows accepted, ${report.rejected} rejected in ${report.files.length} file(s)`);
   if (report.refresh?.range) {

@@ -16,6 +16,8 @@ export interface Reject {
   line: number;
   column: string | null;
   reason: string;
+  /** The row's id as written, when the row had one (helps find it in the file). */
+  id?: string;
 }
 
 export interface FileReport {
@@ -129,8 +131,8 @@ async function loadFile(
   const isParquet = /\.parquet$/i.test(file);
   const progress = onProgress ? (done: number, total: number) => onProgress(report.file, done, total) : undefined;
   const records: AsyncIterable<RawRecord> = isParquet ? readParquet(db, file, names, progress) : readCsv(file, names, progress);
-  const reject = (line: number, column: string | null, reason: string) => {
-    report.rejects.push({ line, column, reason });
+  const reject = (line: number, column: string | null, reason: string, id?: string) => {
+    report.rejects.push(id ? { line, column, reason, id: id.slice(0, 64) } : { line, column, reason });
   };
 
   const seen = new Map<string, number>(); // id → first line, for duplicates inside one file
@@ -150,7 +152,7 @@ async function loadFile(
       continue;
     }
     if (record.fields.length !== names.length) {
-      reject(record.line, null, `has ${record.fields.length} fields; expected ${names.length} (${names.join(',')})`);
+      reject(record.line, null, `has ${record.fields.length} fields; expected ${names.length} (${names.join(',')})`, record.fields[0]?.trim());
       continue;
     }
     const values: unknown[] = [];
@@ -160,7 +162,7 @@ async function loadFile(
         values.push(spec.columns[i].read(record.fields[i], ctx));
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
-        reject(record.line, names[i], `${names[i]}: ${error.message}`);
+        reject(record.line, names[i], `${names[i]}: ${error.message}`, record.fields[0]?.trim());
         bad = true;
         break; // one reason per row: the first bad field
       }
@@ -169,7 +171,7 @@ async function loadFile(
     const id = values[0] as string;
     const firstLine = seen.get(id);
     if (firstLine !== undefined) {
-      reject(record.line, spec.id, `${spec.id}: ${id} appears again (first on line ${firstLine})`);
+      reject(record.line, spec.id, `${spec.id}: ${id} appears again (first on line ${firstLine})`, id);
       continue;
     }
     seen.set(id, record.line);
@@ -181,12 +183,12 @@ async function loadFile(
 
   // Checks that need the database: each names the rows it rejects; those rows leave the stage.
   for (const check of spec.checks) {
-    const bad = await queryRows<{ line: number; column_name: string; reason: string }>(
+    const bad = await queryRows<{ line: number; column_name: string; reason: string; id: string }>(
       conn,
-      `SELECT * FROM (${check}) AS t(line, column_name, reason) ORDER BY line`,
+      `SELECT t.*, s.${spec.id} AS id FROM (${check}) AS t(line, column_name, reason) JOIN stage s USING (line) ORDER BY line`,
     );
     if (bad.length === 0) continue;
-    for (const row of bad) reject(row.line, row.column_name, `${row.column_name}: ${row.reason}`);
+    for (const row of bad) reject(row.line, row.column_name, `${row.column_name}: ${row.reason}`, row.id);
     await conn.run(`DELETE FROM stage WHERE line IN (SELECT t.line FROM (${check}) AS t(line, column_name, reason))`);
   }
   // Upsert by id: a row with an id already stored replaces it.

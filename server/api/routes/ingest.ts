@@ -11,7 +11,7 @@ import { badRequest } from '../http.js';
 import type { AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 
-const RejectSchema = z.object({ line: z.number(), column: z.string().nullable(), reason: z.string() });
+const RejectSchema = z.object({ line: z.number(), column: z.string().nullable(), reason: z.string(), id: z.string().optional() });
 const ReportSchema = z.object({
   batchId: z.number(),
   accepted: z.number(),
