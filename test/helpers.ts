@@ -49,9 +49,9 @@ export function caseRow(caseId: string, orderId: string, shopId: string, openedA
 
 export const NOW = new Date('2026-11-26T00:00:00Z');
 
-export async function openTempDb(): Promise<{ db: Database; dir: string; dbPath: string }> {
+export async function openTempDb(options: { memory?: boolean } = {}): Promise<{ db: Database; dir: string; dbPath: string }> {
   const dir = tempDir();
-  const dbPath = path.join(dir, 'test.duckdb');
+  const dbPath = options.memory ? ':memory:' : path.join(dir, 'test.duckdb');
   const db = await Database.open(dbPath, { poolSize: 3 });
   return { db, dir, dbPath };
 }

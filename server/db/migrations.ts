@@ -53,7 +53,11 @@ const MIGRATIONS: string[] = [
     category_orders BIGINT NOT NULL, category_interventions BIGINT NOT NULL,
     rate DOUBLE, category_mean DOUBLE, ratio DOUBLE,
     judged BOOLEAN NOT NULL, complete BOOLEAN NOT NULL, flagged BOOLEAN NOT NULL,
-    consecutive_flagged INTEGER NOT NULL, level VARCHAR NOT NULL);
+    consecutive_flagged INTEGER NOT NULL, level VARCHAR NOT NULL,
+    -- The level walk's state after the day, so a refresh can resume from any day.
+    run_days INTEGER NOT NULL, clean_days INTEGER NOT NULL);
+  -- Orders paid per shop and local day: the daily shop counts that the window sums run over.
+  CREATE TABLE daily_orders (shop_id VARCHAR NOT NULL, day DATE NOT NULL, orders BIGINT NOT NULL);
   CREATE TABLE category_day (
     category_id VARCHAR NOT NULL, day DATE NOT NULL, shops INTEGER NOT NULL,
     orders BIGINT NOT NULL, interventions BIGINT NOT NULL, complaints BIGINT NOT NULL, mean DOUBLE);

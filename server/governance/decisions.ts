@@ -55,7 +55,7 @@ export async function decide(
     `INSERT INTO decisions VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now())`,
     { id, shopId, action: body.action, reason: body.reason, day, until: body.until ?? null, episodeStart: episode?.start ?? null, actor: who.subject, role: who.role },
   );
-  if (body.action === 'lift_early') await refreshMetrics(conn);
+  if (body.action === 'lift_early') await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
     decisionId: id, reason: body.reason, until: body.until ?? null, stateDate: day, episodeStart: episode?.start ?? null,
     numbers: before && { orders: before.orders, interventions: before.interventions, rate: before.rate, categoryMean: before.categoryMean, ratio: before.ratio, level: before.level, consecutiveFlaggedDays: before.consecutiveFlaggedDays, policyVersion: before.policyVersion },

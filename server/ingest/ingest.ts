@@ -88,6 +88,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     const policy = await ensureActivePolicy(conn);
     const ctx: FieldContext = { timeZone: policy.timeZone, nowMicros: BigInt(now.getTime()) * 1000n };
     const reports: FileReport[] = [];
+    const affected: Affected = { full: false, from: null };
     for (const { file, kind } of planned) {
       const report: FileReport = { file: displayName(file), kind, accepted: 0, rejected: 0, rejects: [] };
       reports.push(report);
@@ -96,7 +97,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
         continue;
       }
       try {
-        await loadFile(db, conn, file, TABLES[kind], ctx, report, options.onProgress);
+        await loadFile(db, conn, file, TABLES[kind], ctx, report, affected, options.onProgress);
       } catch (error) {
         if (!(error instanceof FileError)) throw error;
         report.error = error.message;
@@ -109,7 +110,8 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     const rejected = reports.reduce((n, r) => n + r.rejected, 0);
     const anyFileError = reports.some((r) => r.error);
     const exitCode: 0 | 1 | 3 = accepted === 0 && (rejected > 0 || anyFileError) ? 1 : rejected > 0 || anyFileError ? 3 : 0;
-    const refresh = accepted > 0 ? await refreshMetrics(conn) : null;
+    // Only the days whose windows the batch touched are recomputed (all of them when shops changed).
+    const refresh = accepted > 0 ? await refreshMetrics(conn, { from: affected.full ? null : affected.from }) : null;
     const batchId = await logBatch(conn, options.source ?? 'cli', started, reports, accepted, rejected, exitCode);
     await options.beforeCommit?.();
     return { batchId, files: reports, accepted, rejected, exitCode, refresh };
@@ -123,6 +125,7 @@ async function loadFile(
   spec: TableSpec,
   ctx: FieldContext,
   report: FileReport,
+  affected: Affected,
   onProgress?: IngestOptions['onProgress'],
 ): Promise<void> {
   const names = spec.columns.map((c) => c.name);
@@ -191,6 +194,7 @@ async function loadFile(
     for (const row of bad) reject(row.line, row.column_name, `${row.column_name}: ${row.reason}`, row.id);
     await conn.run(`DELETE FROM stage WHERE line IN (SELECT t.line FROM (${check}) AS t(line, column_name, reason))`);
   }
+  await noteAffectedDays(conn, spec, ctx.timeZone, affected);
   // Upsert by id: a row with an id already stored replaces it.
   await conn.run(`DELETE FROM ${spec.target} WHERE ${spec.id} IN (SELECT ${spec.id} FROM stage)`);
   await conn.run(`INSERT INTO ${spec.target} SELECT ${spec.insertSelect} FROM stage`);
@@ -199,6 +203,38 @@ async function loadFile(
   report.rejects.sort((a, b) => a.line - b.line);
   report.rejected = report.rejects.length;
   await conn.run('DROP TABLE stage');
+}
+
+/** What a batch changed, for the refresh: the earliest local day it touched, or everything. */
+interface Affected {
+  full: boolean;
+  from: string | null;
+}
+
+/**
+ * The earliest day whose window the staged rows change: the days of the new rows and of the rows they
+ * replace (a case can move, or its order's paid day when cases count by it). A new shop or a shop that
+ * changes category changes every day.
+ */
+async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZone: string, affected: Affected): Promise<void> {
+  let sql: string | null = null;
+  if (spec.kind === 'shops') {
+    const changed = await queryRows(conn, 'SELECT 1 AS one FROM stage s LEFT JOIN shops t USING (shop_id) WHERE t.shop_id IS NULL OR t.category_id <> s.category_id LIMIT 1');
+    if (changed.length > 0) affected.full = true;
+    return;
+  }
+  if (spec.kind === 'orders') {
+    sql = `SELECT paid_at AS t FROM stage UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN stage s ON s.order_id = o.order_id`;
+  } else if (spec.kind === 'interventions') {
+    sql = `SELECT opened_at AS t FROM stage
+           UNION ALL SELECT c.opened_at FROM cases c SEMI JOIN stage s ON s.case_id = c.case_id
+           UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN stage s ON s.order_id = o.order_id
+           UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN (SELECT c.order_id FROM cases c SEMI JOIN stage s ON s.case_id = c.case_id) r ON r.order_id = o.order_id`;
+  }
+  if (!sql) return;
+  const rows = await queryRows<{ day: string | null }>(conn, `SELECT strftime(CAST(timezone($tz, min(t)) AS DATE), '%Y-%m-%d') AS day FROM (${sql})`, { tz: timeZone });
+  const day = rows[0]?.day;
+  if (day && (affected.from === null || day < affected.from)) affected.from = day;
 }
 
 async function logBatch(

@@ -2,7 +2,7 @@
 // policy schedule. compute() builds connection-local temp tables only, so a simulation can run it
 // beside the readers; refreshMetrics() then replaces the materialized tables inside the caller's
 // transaction, so readers see the old numbers or the new ones, never a mix.
-import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
@@ -16,6 +16,8 @@ export interface DataRange {
 
 export interface RefreshSummary {
   range: DataRange | null;
+  /** The first day recomputed (the first day of the data when everything was). */
+  from: string | null;
   shopDays: number;
   flaggedShops: number;
   episodes: number;
@@ -23,7 +25,11 @@ export interface RefreshSummary {
 }
 
 const DAY_MS = 86_400_000;
-const TEMP_TABLES = ['tmp_window_deltas', 'tmp_shop_counts', 'tmp_category_day', 'tmp_policy_periods', 'tmp_shop_flags', 'tmp_levels'];
+const TEMP_TABLES = ['tmp_daily_orders', 'tmp_window_deltas', 'tmp_shop_counts', 'tmp_category_day', 'tmp_policy_periods', 'tmp_shop_flags', 'tmp_levels', 'tmp_walk'];
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+}
 
 function dateValue(day: string): DuckDBDateValue {
   return new DuckDBDateValue(Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS));
@@ -55,53 +61,83 @@ export async function loadLifts(conn: DuckDBConnection): Promise<Map<string, Lif
 
 export interface Computed {
   range: DataRange;
+  /** The first day computed: the first day of the data in a full rebuild. */
+  from: string;
+  full: boolean;
+  /** Episodes of the walked shops from the day before `from` on (resumed ones included), to persist. */
   episodes: { shopId: string; episode: Episode }[];
-  flaggedShops: number;
+  walkedShops: string[];
 }
 
-/** Builds tmp_shop_flags (every shop-day) and tmp_levels (the days not at level none) on this connection. */
-export async function compute(
-  conn: DuckDBConnection,
-  schedule: PolicySchedule,
-  lifts: Map<string, LiftOverride[]>,
-  options: { reuseCounts?: boolean } = {},
-): Promise<Computed | null> {
+export interface ComputeOptions {
+  /** Recompute from this day on, resuming from the stored metrics of the day before. Default: everything. */
+  from?: string | null;
+  /** Take the window counts and category means from the stored metrics (same structural policy). */
+  reuseCounts?: boolean;
+}
+
+/**
+ * Builds, on this connection, temp tables for the days from `from` to the last: tmp_daily_orders,
+ * tmp_shop_counts, tmp_category_day, tmp_shop_flags and tmp_levels (walk results). Reads the stored
+ * tables, writes none of them.
+ */
+export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>, options: ComputeOptions = {}): Promise<Computed | null> {
   const policy = schedule.active;
   const range = await computeRange(conn, policy);
   if (!range) return null;
+  const stored = await queryOne<{ first: string; last: string }>(conn, "SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last FROM data_range");
+  // Resuming needs stored metrics of the day before, computed with the same first day.
+  let from = options.from && stored && stored.first === range.first && options.from > range.first ? options.from : range.first;
+  if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
+  const full = from === range.first;
+  const p = { from, full, last: range.last, first: range.first, tz: policy.timeZone, window: policy.windowDays };
   if (options.reuseCounts) {
-    // Same window, zone, basis and mean method as the stored metrics: their counts and means hold.
-    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day');
-    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day');
+    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day WHERE day >= $from::DATE', { from });
+    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
   } else {
-    await conn.run(sql.WINDOW_DELTAS, { tz: policy.timeZone, window: policy.windowDays, first: range.first, last: range.last, basis: policy.countBasis });
-    await conn.run(sql.SHOP_COUNTS, { first: range.first, last: range.last });
+    await conn.run(sql.DAILY_ORDERS, { tz: p.tz, from: full ? '0001-01-01' : from });
+    await conn.run(sql.WINDOW_DELTAS, { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis });
+    await conn.run(sql.SHOP_COUNTS, { from, last: p.last, full });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }
   await conn.run('CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)');
-  for (const p of schedule.periods()) {
+  for (const period of schedule.periods()) {
     await conn.run('INSERT INTO tmp_policy_periods VALUES ($from::DATE, $to::DATE, $ratio, $minOrders, $minInterventions)', {
-      from: p.from, to: p.to, ratio: p.policy.flagRatio, minOrders: p.policy.floors.minOrders, minInterventions: p.policy.floors.minInterventions,
+      from: period.from, to: period.to, ratio: period.policy.flagRatio, minOrders: period.policy.floors.minOrders, minInterventions: period.policy.floors.minInterventions,
     });
   }
-  await conn.run(sql.SHOP_FLAGS, { first: range.first, window: policy.windowDays, method: policy.categoryMean });
-  const { flaggedShops, episodes } = await evaluateLevels(conn, schedule, lifts);
-  return { range, episodes, flaggedShops };
+  await conn.run(sql.SHOP_FLAGS, { first: p.first, from, full, window: p.window, method: policy.categoryMean });
+  const walked = await walkLevels(conn, schedule, lifts, from, full);
+  return { range, from, full, ...walked };
 }
 
 export async function dropTemp(conn: DuckDBConnection): Promise<void> {
   for (const table of TEMP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${table}`);
 }
 
-/** Recomputes and replaces every materialized metric under the stored policy schedule. */
-export async function refreshMetrics(conn: DuckDBConnection, schedule?: PolicySchedule): Promise<RefreshSummary> {
+/**
+ * Recomputes the materialized metrics from a day on (default: all of them) under the stored policy
+ * schedule, and replaces the stored rows of those days. A batch passes the earliest day it changed.
+ */
+export async function refreshMetrics(conn: DuckDBConnection, options: { from?: string | null; schedule?: PolicySchedule } = {}): Promise<RefreshSummary> {
   const started = performance.now();
-  schedule ??= await loadSchedule(conn);
-  for (const table of ['shop_day', 'category_day', 'restriction_episodes', 'data_range']) await conn.run(`DELETE FROM ${table}`);
-  const computed = await compute(conn, schedule, await loadLifts(conn));
-  if (!computed) return { range: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
+  const schedule = options.schedule ?? (await loadSchedule(conn));
+  const computed = await compute(conn, schedule, await loadLifts(conn), { from: options.from });
+  if (!computed) {
+    for (const table of ['shop_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders']) await conn.run(`DELETE FROM ${table}`);
+    return { range: null, from: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
+  }
+  const { from, full } = computed;
+  const since = { from };
+  if (full) await conn.run('DELETE FROM daily_orders');
+  else await conn.run('DELETE FROM daily_orders WHERE day >= $from::DATE', since);
+  await conn.run('INSERT INTO daily_orders SELECT * FROM tmp_daily_orders');
+  await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
   await conn.run(sql.PERSIST_CATEGORY_DAY);
+  await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
   await conn.run(sql.SHOP_DAY);
+  // Episodes: those that start in range are recomputed; those in force the day before were resumed by the walk.
+  await conn.run('DELETE FROM restriction_episodes WHERE start_day >= $from::DATE OR (end_day IS NULL OR end_day >= $from::DATE)', since);
   for (const { shopId, episode: e } of computed.episodes) {
     await conn.run(
       `INSERT INTO restriction_episodes VALUES ($shop, $level, $codes::VARCHAR[], $start::DATE, $end::DATE, $orders, $interventions, $rate, $mean, $ratio, $flaggedDays, $version)`,
@@ -113,25 +149,48 @@ export async function refreshMetrics(conn: DuckDBConnection, schedule?: PolicySc
     );
   }
   const policy = schedule.active;
+  await conn.run('DELETE FROM data_range');
   await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', { ...computed.range, window: policy.windowDays, version: policy.version });
-  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM shop_day');
+  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_flags');
   await dropTemp(conn);
-  return { range: computed.range, shopDays: count?.n ?? 0, flaggedShops: computed.flaggedShops, episodes: computed.episodes.length, ms: performance.now() - started };
+  return { range: computed.range, from, shopDays: count?.n ?? 0, flaggedShops: computed.walkedShops.length, episodes: computed.episodes.length, ms: performance.now() - started };
 }
 
-/** Walks the days of every shop that was ever flagged (or lifted early); the others are at level none throughout. */
-async function evaluateLevels(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>): Promise<{ flaggedShops: number; episodes: { shopId: string; episode: Episode }[] }> {
-  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_levels (shop_id VARCHAR, day DATE, level VARCHAR)');
-  const rows = await queryRows<{ shop_id: string; day: string; flagged: boolean; orders: number; interventions: number; rate: number | null; category_mean: number | null; ratio: number | null }>(
-    conn,
-    sql.FLAGGED_SHOP_SERIES,
-  );
-  const levelShop: string[] = [];
-  const levelDay: DuckDBDateValue[] = [];
-  const levelName: string[] = [];
+interface SeriesRow {
+  shop_id: string;
+  day: string;
+  flagged: boolean;
+  orders: number;
+  interventions: number;
+  rate: number | null;
+  category_mean: number | null;
+  ratio: number | null;
+}
+
+/** Walks the days from `from` of every shop that needs it; the others are at level none throughout. */
+async function walkLevels(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>, from: string, full: boolean): Promise<{ walkedShops: string[]; episodes: { shopId: string; episode: Episode }[] }> {
+  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_levels (shop_id VARCHAR, day DATE, level VARCHAR, run_days INTEGER, clean_days INTEGER)');
+  const walk = await queryRows<{ shop_id: string; run_days: number; clean_days: number }>(conn, sql.WALK_SHOPS, { from, full });
+  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_walk (shop_id VARCHAR)');
+  await appendColumns(conn, 'tmp_walk', [VARCHAR], [walk.map((w) => w.shop_id)]);
+  const rows = await queryRows<SeriesRow>(conn, sql.WALK_SERIES);
+  const openRows = full
+    ? []
+    : await queryRows<{ shop_id: string; level: 'restricted' | 'severe'; codes: string[]; start_day: string; orders: number; interventions: number; rate: number | null; category_mean: number | null; ratio: number | null; flagged_days: number; policy_version: string }>(
+        conn,
+        sql.OPEN_EPISODES,
+        { from },
+      );
+  const openByShop = new Map<string, Episode[]>();
+  for (const r of openRows) {
+    const list = openByShop.get(r.shop_id) ?? [];
+    list.push({ level: r.level, codes: r.codes, startDay: r.start_day, endDay: null, orders: r.orders, interventions: r.interventions, rate: r.rate, categoryMean: r.category_mean, ratio: r.ratio, flaggedDays: r.flagged_days, policyVersion: r.policy_version });
+    openByShop.set(r.shop_id, list);
+  }
+  const stateOf = new Map(walk.map((w) => [w.shop_id, w]));
+  const out = { shop: [] as string[], day: [] as DuckDBDateValue[], level: [] as string[], run: [] as number[], clean: [] as number[] };
   const allEpisodes: { shopId: string; episode: Episode }[] = [];
   const policyOn = (day: string) => schedule.on(day);
-  let shops = 0;
   for (let start = 0; start < rows.length; ) {
     const shopId = rows[start].shop_id;
     let end = start;
@@ -141,19 +200,22 @@ async function evaluateLevels(conn: DuckDBConnection, schedule: PolicySchedule, 
       const r = rows[i];
       days.push({ day: r.day, flagged: r.flagged, orders: r.orders, interventions: r.interventions, rate: r.rate, categoryMean: r.category_mean, ratio: r.ratio });
     }
-    const { levels, episodes } = evaluateShop(days, policyOn, lifts.get(shopId));
+    const state = stateOf.get(shopId);
+    const resume = { run: state?.run_days ?? 0, clean: state?.clean_days ?? 0, open: openByShop.get(shopId) ?? [] };
+    const { levels, runs, cleans, episodes } = evaluateShop(days, policyOn, lifts.get(shopId), resume);
     levels.forEach((level, i) => {
-      if (level === 'none') return;
-      levelShop.push(shopId);
-      levelDay.push(dateValue(days[i].day));
-      levelName.push(level);
+      if (level === 'none' && runs[i] === 0 && cleans[i] === 0) return;
+      out.shop.push(shopId);
+      out.day.push(dateValue(days[i].day));
+      out.level.push(level);
+      out.run.push(runs[i]);
+      out.clean.push(cleans[i]);
     });
     for (const episode of episodes) allEpisodes.push({ shopId, episode });
-    shops++;
     start = end;
   }
-  await appendColumns(conn, 'tmp_levels', [VARCHAR, DATE, VARCHAR], [levelShop, levelDay, levelName]);
-  return { flaggedShops: shops, episodes: allEpisodes };
+  await appendColumns(conn, 'tmp_levels', [VARCHAR, DATE, VARCHAR, INTEGER, INTEGER], [out.shop, out.day, out.level, out.run, out.clean]);
+  return { walkedShops: walk.map((w) => w.shop_id), episodes: allEpisodes };
 }
 
 const CHUNK = 2048;

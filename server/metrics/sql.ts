@@ -1,4 +1,5 @@
 // The SQL of the metric pipeline (DESIGN §5), one named statement per step, parameters bound.
+// Every step computes the days from $from to $last; a full rebuild is the case $from = the first day.
 //
 // How the 30-day distinct count stays exact without scanning 30 days per shop-day:
 // for each order, the distinct days on which it has a counted case are d1 < d2 < …; the order is
@@ -6,14 +7,26 @@
 // the next case day of the same order, and at most W days: [di, min(di+W, di+1)). These spans are
 // disjoint and their union is exactly the days the order counts on, so a +1 at each span's start
 // and a −1 at its end, summed per shop and day and then accumulated over days, is the number of
-// distinct intervention orders in the window. Orders are one per id and day, so they need no such care.
+// distinct intervention orders in the window. Orders are one per id and day, so their window sum is
+// the plain sum of the daily counts.
+//
+// Window counts for days ≥ $from resume from the stored counts of $from − 1 (the base), plus the
+// changes of each day: today's orders in, the orders of W days ago out, spans starting and ending.
+
+/** Orders per shop and local day, for the days from $from on (the rest of daily_orders stands). */
+export const DAILY_ORDERS = `
+CREATE OR REPLACE TEMP TABLE tmp_daily_orders AS
+SELECT shop_id, CAST(timezone($tz, paid_at) AS DATE) AS day, count(*)::BIGINT AS orders
+FROM orders
+WHERE paid_at >= timezone($tz, $from::DATE::TIMESTAMP)
+GROUP BY ALL`;
 
 /** Per shop and day: the change in the window counts (orders, interventions, complaints) on that day. */
 export const WINDOW_DELTAS = `
 CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
-WITH order_days AS (
-  SELECT shop_id, CAST(timezone($tz, paid_at) AS DATE) AS day, count(*)::BIGINT AS n
-  FROM orders GROUP BY ALL
+WITH daily AS (
+  SELECT shop_id, day, orders FROM daily_orders WHERE day < $from::DATE AND NOT $full
+  UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
 ),
 case_days AS (
   SELECT DISTINCT c.shop_id, c.kind, c.order_id,
@@ -28,27 +41,30 @@ case_spans AS (
   FROM case_days WHERE day IS NOT NULL
 ),
 events AS (
-  SELECT shop_id, day, n AS d_orders, 0 AS d_interventions, 0 AS d_complaints FROM order_days
-  UNION ALL SELECT shop_id, day + $window::INTEGER, -n, 0, 0 FROM order_days
+  SELECT shop_id, day, orders AS d_orders, 0 AS d_interventions, 0 AS d_complaints FROM daily WHERE day >= $from::DATE
+  UNION ALL SELECT shop_id, day + $window::INTEGER, -orders, 0, 0 FROM daily WHERE day + $window::INTEGER >= $from::DATE
   UNION ALL SELECT shop_id, enter_day, 0, (kind = 'intervention')::INTEGER, (kind = 'complaint')::INTEGER FROM case_spans
   UNION ALL SELECT shop_id, leave_day, 0, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
 )
--- Changes before the first day are folded into it: the running sum on the first day includes them.
-SELECT shop_id, greatest(day, $first::DATE) AS day,
+-- In a full rebuild, changes before the first day (cases opened before any order) fold into it.
+SELECT shop_id, greatest(day, $from::DATE) AS day,
   sum(d_orders)::BIGINT AS d_orders, sum(d_interventions)::BIGINT AS d_interventions, sum(d_complaints)::BIGINT AS d_complaints
-FROM events WHERE day <= $last::DATE
+FROM events WHERE day <= $last::DATE AND (day >= $from::DATE OR $full)
 GROUP BY ALL`;
 
-/** Every shop on every day from the first to the last: its window counts (running sums of the deltas). */
+/** Every shop on every day from $from to the last: its window counts (the base plus running sums of the deltas). */
 export const SHOP_COUNTS = `
 CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
-WITH days AS (SELECT ($first::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $first::DATE, $last::DATE) + 1) t(i)),
-grid AS (SELECT s.shop_id, s.category_id, d.day FROM shops s CROSS JOIN days d)
+WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i)),
+grid AS (SELECT s.shop_id, s.category_id, d.day FROM shops s CROSS JOIN days d),
+base AS (SELECT shop_id, orders, interventions, complaints FROM shop_day WHERE day = $from::DATE - 1 AND NOT $full)
 SELECT g.shop_id, g.category_id, g.day,
-  sum(coalesce(e.d_orders, 0)) OVER w AS orders,
-  sum(coalesce(e.d_interventions, 0)) OVER w AS interventions,
-  sum(coalesce(e.d_complaints, 0)) OVER w AS complaints
-FROM grid g LEFT JOIN tmp_window_deltas e ON e.shop_id = g.shop_id AND e.day = g.day
+  coalesce(b.orders, 0) + sum(coalesce(e.d_orders, 0)) OVER w AS orders,
+  coalesce(b.interventions, 0) + sum(coalesce(e.d_interventions, 0)) OVER w AS interventions,
+  coalesce(b.complaints, 0) + sum(coalesce(e.d_complaints, 0)) OVER w AS complaints
+FROM grid g
+LEFT JOIN tmp_window_deltas e ON e.shop_id = g.shop_id AND e.day = g.day
+LEFT JOIN base b ON b.shop_id = g.shop_id
 WINDOW w AS (PARTITION BY g.shop_id ORDER BY g.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
 
 /** Per category and day: shops, pooled counts, and the category mean by the policy's method. */
@@ -60,11 +76,10 @@ SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orde
        ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END AS mean
 FROM tmp_shop_counts GROUP BY ALL`;
 
-export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;
-
 /**
- * Rate, ratio, floors and flags. Pooled flags compare integers (K·ΣN ≥ ratio·N·ΣK, the ratio scaled
- * to millionths) so that a ratio of exactly 5 is flagged however the division rounds.
+ * Rate, ratio, floors and flags, with the numbers of the policy version in force on each day.
+ * Pooled flags compare integers (K·ΣN ≥ ratio·N·ΣK, the ratio scaled to millionths) so that a ratio
+ * of exactly 5 is flagged however the division rounds.
  */
 export const SHOP_FLAGS = `
 CREATE OR REPLACE TEMP TABLE tmp_shop_flags AS
@@ -76,7 +91,6 @@ WITH judged AS (
     p.flag_ratio
   FROM tmp_shop_counts s
   JOIN tmp_category_day c ON c.category_id = s.category_id AND c.day = s.day
-  -- The numbers of the policy version in force on each day.
   JOIN tmp_policy_periods p ON s.day >= p.from_day AND s.day < p.to_day
 ),
 flags AS (
@@ -88,24 +102,49 @@ flags AS (
       ELSE category_mean > 0 AND rate >= flag_ratio * category_mean * (1 - 1e-12)
     END AS flagged
   FROM judged
-)
-SELECT * EXCLUDE (flag_ratio),
-  CASE WHEN flagged THEN datediff('day',
-    coalesce(max(CASE WHEN NOT flagged THEN day END) OVER (PARTITION BY shop_id ORDER BY day ROWS UNBOUNDED PRECEDING), $first::DATE - 1),
-    day) ELSE 0 END AS consecutive_flagged
-FROM flags`;
+),
+base AS (SELECT shop_id, consecutive_flagged FROM shop_day WHERE day = $from::DATE - 1 AND NOT $full)
+-- Days flagged in a row: since the last unflagged day in range, or carried on from the day before $from.
+SELECT f.* EXCLUDE (flag_ratio),
+  CASE WHEN f.flagged THEN coalesce(
+    datediff('day', max(CASE WHEN NOT f.flagged THEN f.day END) OVER (PARTITION BY f.shop_id ORDER BY f.day ROWS UNBOUNDED PRECEDING), f.day),
+    coalesce(b.consecutive_flagged, 0) + datediff('day', $from::DATE, f.day) + 1) ELSE 0 END AS consecutive_flagged
+FROM flags f LEFT JOIN base b ON b.shop_id = f.shop_id`;
 
-/** The days of every shop that was flagged at least once: the input of the level evaluator. */
-export const FLAGGED_SHOP_SERIES = `
-SELECT shop_id, strftime(day, '%Y-%m-%d') AS day, flagged, orders::INTEGER AS orders, interventions::INTEGER AS interventions,
-  rate, category_mean, ratio
-FROM tmp_shop_flags
-WHERE shop_id IN (SELECT DISTINCT shop_id FROM tmp_shop_flags WHERE flagged)
-ORDER BY shop_id, day`;
+/**
+ * The shops whose levels need a walk from $from: flagged in range, or with something in force the
+ * day before, or lifted early in range. Each with its walk state of the day before.
+ */
+export const WALK_SHOPS = `
+SELECT s.shop_id, coalesce(b.run_days, 0) AS run_days, coalesce(b.clean_days, 0) AS clean_days
+FROM (
+  SELECT DISTINCT shop_id FROM tmp_shop_flags WHERE flagged
+  UNION SELECT shop_id FROM restriction_episodes WHERE NOT $full AND start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
+  UNION SELECT shop_id FROM decisions WHERE action = 'lift_early' AND effective_day >= $from::DATE
+) s
+LEFT JOIN shop_day b ON b.shop_id = s.shop_id AND b.day = $from::DATE - 1 AND NOT $full`;
+
+/** The days of the walked shops (tmp_walk), in order. */
+export const WALK_SERIES = `
+SELECT f.shop_id, strftime(f.day, '%Y-%m-%d') AS day, f.flagged, f.orders::INTEGER AS orders, f.interventions::INTEGER AS interventions,
+  f.rate, f.category_mean, f.ratio
+FROM tmp_shop_flags f SEMI JOIN tmp_walk w ON w.shop_id = f.shop_id
+ORDER BY f.shop_id, f.day`;
+
+/** Episodes still in force on the day before $from: the walks resume with them. */
+export const OPEN_EPISODES = `
+SELECT shop_id, level, codes, strftime(start_day, '%Y-%m-%d') AS start_day, orders, interventions, rate, category_mean, ratio,
+  flagged_days, policy_version
+FROM restriction_episodes
+WHERE start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
+ORDER BY shop_id, start_day, CASE level WHEN 'restricted' THEN 0 ELSE 1 END`;
 
 export const SHOP_DAY = `
 INSERT INTO shop_day
 SELECT f.shop_id, f.day, f.category_id, f.orders::INTEGER, f.interventions::INTEGER, f.complaints::INTEGER,
   f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
-  f.judged, f.complete, f.flagged, f.consecutive_flagged::INTEGER, coalesce(l.level, 'none')
+  f.judged, f.complete, f.flagged, f.consecutive_flagged::INTEGER, coalesce(l.level, 'none'),
+  coalesce(l.run_days, 0), coalesce(l.clean_days, 0)
 FROM tmp_shop_flags f LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day`;
+
+export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;

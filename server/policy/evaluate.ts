@@ -37,20 +37,39 @@ export interface LiftOverride {
 /** The policy in force on a day: one policy, or a schedule of versions by day. */
 export type PolicyOn = Policy | ((day: string) => Policy);
 
+/**
+ * Where a walk stands after a day: the flagged run (reset by an early lift too), the unflagged days
+ * in a row while restricted (0 when nothing is in force), and the episodes in force. A walk can resume
+ * from a stored state, which is how a refresh re-evaluates only the days a batch touched.
+ */
+export interface WalkState {
+  run: number;
+  clean: number;
+  open: Episode[];
+}
+
 export interface Evaluation {
   /** One level per input day, same order. */
   levels: Level[];
+  /** The run and clean counts after each day. */
+  runs: number[];
+  cleans: number[];
+  /** Every episode reached in the walk, and those it resumed with (which it may have ended). */
   episodes: Episode[];
 }
 
-export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lifts: readonly LiftOverride[] = []): Evaluation {
+export const FRESH_STATE: WalkState = { run: 0, clean: 0, open: [] };
+
+export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lifts: readonly LiftOverride[] = [], start: WalkState = FRESH_STATE): Evaluation {
   const resolve = typeof policyOn === 'function' ? policyOn : () => policyOn;
   const liftDays = new Set(lifts.map((l) => l.day));
   const levels: Level[] = [];
-  const episodes: Episode[] = [];
-  let open: Episode[] = []; // the episode rows in force, lowest level first
-  let run = 0;
-  let clean = 0;
+  const runs: number[] = [];
+  const cleans: number[] = [];
+  const episodes: Episode[] = [...start.open];
+  let open: Episode[] = [...start.open]; // the episode rows in force, lowest level first
+  let run = start.run;
+  let clean = start.clean;
   for (const d of days) {
     const policy = resolve(d.day);
     if (d.flagged) {
@@ -89,7 +108,10 @@ export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lift
         episodes.push(episode);
       }
     });
+    if (open.length === 0) clean = 0; // clean days only matter while something is in force
     levels.push(open.length > 0 ? open[open.length - 1].level : d.flagged ? 'warning' : 'none');
+    runs.push(run);
+    cleans.push(clean);
   }
-  return { levels, episodes };
+  return { levels, runs, cleans, episodes };
 }

@@ -48,7 +48,7 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
         const from = body.effectiveFrom ?? range?.last ?? null;
         if (range && from && from < range.first) throw badRequest(`effectiveFrom: ${from} is before the data (${range.first})`);
         const result = await activatePolicy(conn, body.policy, who!.subject, from);
-        await refreshMetrics(conn);
+        await refreshMetrics(conn, { from });
         await appendAudit(conn, who!, 'policy.activated', null, { ...result, policy: body.policy });
         return result;
       }),
