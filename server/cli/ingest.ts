@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
 import { ingestFiles, type IngestReport } from '../ingest/ingest.js';
 import { progressPrinter } from './progress.js';
+import { SeamError, ingestSeam } from '../seam/seam.js';
 
 export function formatReport(report: IngestReport): string {
   const out: string[] = [];
@@ -25,16 +26,35 @@ export function formatReport(report: IngestReport): string {
   return out.join('\n');
 }
 
+/** --daily DIR…: daily shop counts handed over by a distributed engine (server/seam). */
+async function ingestDaily(db: Database, dirs: string[]): Promise<number> {
+  let worst: 0 | 1 | 3 = 0;
+  for (const dir of dirs) {
+    try {
+      const report = await ingestSeam(db, dir);
+      console.log(`${dir} (daily shop counts): ${report.accepted} rows over ${report.days} days accepted, ${report.rejected} rejected`);
+      for (const r of report.rejects) console.log(`  ${r.file}: row ${r.row}: ${r.reason}`);
+      if (report.refresh?.range) console.log(`metrics refreshed from ${report.refresh.from}: data ${report.refresh.range.first} … ${report.refresh.range.last}`);
+      worst = Math.max(worst, report.exitCode) as 0 | 1 | 3;
+    } catch (error) {
+      if (!(error instanceof SeamError)) throw error;
+      console.log(`${dir}: refused — ${error.message}`);
+      worst = worst === 0 ? 1 : worst;
+    }
+  }
+  return worst;
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    parsed = parseArgs({ options: { db: { type: 'string' }, daily: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   } catch (error) {
     console.error(`ingest: ${(error as Error).message}\nusage: npm run ingest -- [--db PATH] FILE_OR_DIR...`);
     return 2;
   }
   if (parsed.values.help || parsed.positionals.length === 0) {
-    console.error('usage: npm run ingest -- [--db PATH] FILE_OR_DIR...');
+    console.error('usage: npm run ingest -- [--db PATH] FILE_OR_DIR...  |  npm run ingest -- [--db PATH] --daily DIR...');
     return parsed.values.help ? 0 : 2;
   }
   const config = loadConfig();
@@ -48,6 +68,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
+    if (parsed.values.daily) return await ingestDaily(db, parsed.positionals);
     const report = await ingestFiles(db, parsed.positionals, { source: 'cli', onProgress: progressPrinter() });
     console.log(formatReport(report));
     return report.exitCode;

@@ -58,6 +58,11 @@ const MIGRATIONS: string[] = [
     run_days INTEGER NOT NULL, clean_days INTEGER NOT NULL);
   -- Orders paid per shop and local day: the daily shop counts that the window sums run over.
   CREATE TABLE daily_orders (shop_id VARCHAR NOT NULL, day DATE NOT NULL, orders BIGINT NOT NULL);
+  -- Daily shop counts handed over by a distributed engine (server/seam): when present they replace
+  -- the counts computed from raw orders and cases.
+  CREATE TABLE seam_daily (
+    shop_id VARCHAR NOT NULL, day DATE NOT NULL, orders BIGINT NOT NULL,
+    interventions_in BIGINT NOT NULL, interventions_out BIGINT NOT NULL, complaints_in BIGINT NOT NULL, complaints_out BIGINT NOT NULL);
   CREATE TABLE category_day (
     category_id VARCHAR NOT NULL, day DATE NOT NULL, shops INTEGER NOT NULL,
     orders BIGINT NOT NULL, interventions BIGINT NOT NULL, complaints BIGINT NOT NULL, mean DOUBLE);

@@ -37,6 +37,15 @@ function dateValue(day: string): DuckDBDateValue {
 
 /** The first day (earliest paid order) and the last day with data (latest order or case), in the policy's zone. */
 export async function computeRange(conn: DuckDBConnection, policy: Policy): Promise<DataRange | null> {
+  if (await usesSeam(conn)) {
+    const seam = await queryOne<{ first: string | null; last: string | null }>(
+      conn,
+      `SELECT strftime(min(day) FILTER (WHERE orders > 0), '%Y-%m-%d') AS first,
+              strftime(max(day) FILTER (WHERE orders > 0 OR interventions_in > 0 OR complaints_in > 0), '%Y-%m-%d') AS last
+       FROM seam_daily`,
+    );
+    return seam?.first && seam.last ? { first: seam.first, last: seam.last } : null;
+  }
   const row = await queryOne<{ first: string | null; last: string | null }>(
     conn,
     `SELECT strftime(min(CAST(timezone($tz, paid_at) AS DATE)), '%Y-%m-%d') AS first,
@@ -46,6 +55,11 @@ export async function computeRange(conn: DuckDBConnection, policy: Policy): Prom
     { tz: policy.timeZone },
   );
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
+}
+
+/** Whether the counts come from daily shop counts handed over by a distributed engine. */
+export async function usesSeam(conn: DuckDBConnection): Promise<boolean> {
+  return (await queryOne(conn, 'SELECT 1 AS one FROM seam_daily LIMIT 1')) !== undefined;
 }
 
 /** Early lifts decided by reviewers, by shop. */
@@ -95,8 +109,9 @@ export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, 
     await conn.run('CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day WHERE day >= $from::DATE', { from });
     await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
   } else {
-    await conn.run(sql.DAILY_ORDERS, { tz: p.tz, from: full ? '0001-01-01' : from });
-    await conn.run(sql.WINDOW_DELTAS, { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis });
+    const seam = await usesSeam(conn);
+    await conn.run(sql.DAILY_ORDERS, { tz: p.tz, from: full ? '0001-01-01' : from, seam });
+    await conn.run(sql.WINDOW_DELTAS, { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
     await conn.run(sql.SHOP_COUNTS, { from, last: p.last, full });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }

@@ -18,8 +18,10 @@ export const DAILY_ORDERS = `
 CREATE OR REPLACE TEMP TABLE tmp_daily_orders AS
 SELECT shop_id, CAST(timezone($tz, paid_at) AS DATE) AS day, count(*)::BIGINT AS orders
 FROM orders
-WHERE paid_at >= timezone($tz, $from::DATE::TIMESTAMP)
-GROUP BY ALL`;
+WHERE NOT $seam AND paid_at >= timezone($tz, $from::DATE::TIMESTAMP)
+GROUP BY ALL
+UNION ALL
+SELECT shop_id, day, orders FROM seam_daily WHERE $seam AND day >= $from::DATE AND orders > 0`;
 
 /** Per shop and day: the change in the window counts (orders, interventions, complaints) on that day. */
 export const WINDOW_DELTAS = `
@@ -32,7 +34,7 @@ case_days AS (
   SELECT DISTINCT c.shop_id, c.kind, c.order_id,
     CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) AS day
   FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
-  WHERE NOT c.excluded
+  WHERE NOT c.excluded AND NOT $seam
 ),
 case_spans AS (
   SELECT shop_id, kind, day AS enter_day,
@@ -45,6 +47,8 @@ events AS (
   UNION ALL SELECT shop_id, day + $window::INTEGER, -orders, 0, 0 FROM daily WHERE day + $window::INTEGER >= $from::DATE
   UNION ALL SELECT shop_id, enter_day, 0, (kind = 'intervention')::INTEGER, (kind = 'complaint')::INTEGER FROM case_spans
   UNION ALL SELECT shop_id, leave_day, 0, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
+  -- From the seam the spans arrive already counted per shop and day.
+  UNION ALL SELECT shop_id, day, 0, interventions_in - interventions_out, complaints_in - complaints_out FROM seam_daily WHERE $seam
 )
 -- In a full rebuild, changes before the first day (cases opened before any order) fold into it.
 SELECT shop_id, greatest(day, $from::DATE) AS day,
