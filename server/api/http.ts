@@ -12,7 +12,10 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where: 'qu
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `unknown ${where} parameter(s): ${issue.keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') {
+      const inside = issue.path.length ? ` in ${issue.path.join('.')}` : '';
+      return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}unknown ${where} parameter(s)${inside}: ${issue.keys.join(', ')}`;
+    }
     const name = issue.path.join('.') || where;
     return `${name}: ${issue.message}`;
   });
@@ -68,7 +71,8 @@ export function errorHandler(logError: (error: unknown, req: Request) => void) {
     const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Body parser errors and the like: say what, never how (no stack).
-      res.status(status).json({ error: 'bad_request', message: (error as Error).message || 'bad request', requestId });
+      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request';
+      res.status(status).json({ error: code, message: `body: ${(error as Error).message || 'bad request'}`, requestId });
       return;
     }
     logError(error, req);

@@ -26,15 +26,15 @@ export const PolicySchema = z
     countBasis: z.enum(['case_opened', 'order_paid']),
     /** pooled: ΣK / ΣN over the category; mean_of_shop_rates: the mean of the rates of shops with orders. */
     categoryMean: z.enum(['pooled', 'mean_of_shop_rates']),
-    floors: z.object({ minOrders: z.number().int().min(0).max(1_000_000), minInterventions: z.number().int().min(0).max(1_000_000) }),
+    floors: z.object({ minOrders: z.number().int().min(0).max(1_000_000), minInterventions: z.number().int().min(0).max(1_000_000) }).strict(),
     flagRatio: z.number().positive().max(1000),
     levels: z
       .tuple([
-        z.object({ level: z.literal('restricted'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }),
-        z.object({ level: z.literal('severe'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }),
+        z.object({ level: z.literal('restricted'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }).strict(),
+        z.object({ level: z.literal('severe'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }).strict(),
       ])
       .refine(([restricted, severe]) => severe.afterFlaggedDays >= restricted.afterFlaggedDays, 'severe needs at least as many flagged days as restricted'),
-    lift: z.object({ afterUnflaggedDays: z.number().int().min(1).max(365) }),
+    lift: z.object({ afterUnflaggedDays: z.number().int().min(1).max(365) }).strict(),
   })
   .strict();
 

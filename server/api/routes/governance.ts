@@ -9,6 +9,7 @@ import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
+import { badRequest } from '../http.js';
 
 export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
@@ -56,6 +57,9 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/audit', access: 'reviewer', query: AuditQuery, response: AuditSchema,
     summary: 'The append-only audit log of decisions, appeals and policy changes, newest first',
-    handler: ({ query }) => ctx.db.read((conn) => readAudit(conn, query)),
+    handler: ({ query }) => {
+      if (query.from && query.to && query.from > query.to) throw badRequest(`from: ${query.from} is after to (${query.to})`);
+      return ctx.db.read((conn) => readAudit(conn, query));
+    },
   });
 }

@@ -9,6 +9,7 @@ import { ingestFiles } from '../../ingest/ingest.js';
 import { appendAudit } from '../../governance/audit.js';
 import { badRequest } from '../http.js';
 import type { AppContext } from '../context.js';
+import type { RequestHandler } from 'express';
 import type { ApiRegistry } from '../registry.js';
 
 const RejectSchema = z.object({ line: z.number(), column: z.string().nullable(), reason: z.string(), id: z.string().optional() });
@@ -20,12 +21,21 @@ const ReportSchema = z.object({
   files: z.array(z.object({ file: z.string(), kind: z.string().nullable(), accepted: z.number(), rejected: z.number(), rejects: z.array(RejectSchema), error: z.string().optional() })),
 });
 
+function uploadDirs(req: unknown): string[] {
+  const holder = req as { uploadDirs?: string[] };
+  return (holder.uploadDirs ??= []);
+}
+
+function removeUploads(req: unknown): void {
+  for (const dir of uploadDirs(req)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUploadBytes?: number } = {}): void {
   const uploads = multer({
     storage: multer.diskStorage({
       destination: (req, _file, done) => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iw-upload-'));
-        (req as { uploadDir?: string }).uploadDir = dir;
+        uploadDirs(req).push(dir);
         done(null, dir);
       },
       // Kept under a safe name of our own; the original name is only used for its kind and the report.
@@ -34,14 +44,25 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
     limits: { fileSize: options.maxUploadBytes ?? 2 * 1024 ** 3, files: 20 },
   });
 
+  // A malformed upload is the client's error: 400 naming the field, and nothing left on disk.
+  const receive: RequestHandler = (req, res, next) => {
+    uploads.array('files', 20)(req, res, (error?: unknown) => {
+      if (!error) return next();
+      removeUploads(req);
+      const message = error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE'
+        ? `unexpected field ${error.field}; attach the files as multipart field "files"`
+        : (error as Error).message;
+      next(badRequest(`files: ${message}`));
+    });
+  };
+
   api.add({
     method: 'post', path: '/ingest', access: 'admin', response: ReportSchema,
-    middleware: [uploads.array('files', 20)],
+    middleware: [receive],
     requestContent: { 'multipart/form-data': { schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } },
     summary: 'Upload CSV or Parquet files (field "files"; kinds by name as in DESIGN §2): the per-file report, as the CLI prints it',
     handler: async ({ req, who }) => {
       const files = (req.files ?? []) as Express.Multer.File[];
-      const dirs = new Set(files.map((f) => path.dirname(f.path)));
       try {
         if (files.length === 0) throw badRequest('files: attach one or more CSV or Parquet files as multipart field "files"');
         const named: string[] = [];
@@ -60,7 +81,7 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
         const { refresh: _refresh, ...rest } = report;
         return rest;
       } finally {
-        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+        removeUploads(req);
       }
     },
   });
