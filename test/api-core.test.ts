@@ -49,7 +49,7 @@ describe('GET /api/health', () => {
   it('answers with the last day with data, without a token', async () => {
     const res = await get('/api/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', dataThrough: '2026-10-31' });
+    expect(res.body).toEqual({ status: 'ok', dataFrom: '2026-09-01', dataThrough: '2026-10-31' });
   });
 });
 

@@ -53,4 +53,4 @@ export type FlaggedQuery = z.infer<typeof FlaggedQuery>;
 export const FlaggedListSchema = z.object({ total: z.number().int(), items: z.array(ShopMetricsSchema) });
 export type FlaggedList = z.infer<typeof FlaggedListSchema>;
 
-export const HealthSchema = z.object({ status: z.literal('ok'), dataThrough: IsoDate.nullable() });
+export const HealthSchema = z.object({ status: z.literal('ok'), dataFrom: IsoDate.nullable(), dataThrough: IsoDate.nullable() });

@@ -7,7 +7,10 @@ import type { AppContext } from '../context.js';
 export function systemRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/health', access: 'public', summary: 'Liveness and the last day with data', response: HealthSchema,
-    handler: async () => ({ status: 'ok', dataThrough: (await ctx.db.read(dataRange))?.last ?? null }),
+    handler: async () => {
+      const range = await ctx.db.read(dataRange);
+      return { status: 'ok', dataFrom: range?.first ?? null, dataThrough: range?.last ?? null };
+    },
   });
   api.add({
     method: 'get', path: '/openapi.json', access: 'public', summary: 'This document (OpenAPI 3.1)',

@@ -1,0 +1,271 @@
+// The queue of shops at a level on the stat date: sorted and filtered by the server, paged, exportable.
+import { useEffect, useId, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { apiDownload, ApiError } from '../../lib/api';
+import { formatDate, formatNumber, formatPercent, formatRatio } from '../../lib/format';
+import { useLang } from '../../lib/i18n';
+import { intParam, oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
+import { Section, TableScroll } from '../../lib/components/Section';
+import { QueryState } from '../../lib/components/QueryState';
+import { LevelBadge } from '../../lib/components/LevelBadge';
+import { useCategories, useFlagged, type FlaggedParams, type FlaggedSort, type ShopMetrics } from '../../lib/queries';
+import { Pager } from './Pager';
+
+export const PAGE_SIZE = 25;
+const SORTS: readonly FlaggedSort[] = ['ratio', 'rate', 'interventions', 'orders', 'complaints', 'consecutiveFlaggedDays', 'level', 'shopId'];
+const LEVELS = ['warning', 'restricted', 'severe'] as const;
+
+/** The queue's parameters from the address (sort, order, filters, page). */
+export function useFlaggedParams(date: string): FlaggedParams & { page: number } {
+  const url = useUrlState();
+  const minRatio = Number(url.get('minRatio'));
+  const page = intParam(url.get('page'), 1, 1);
+  const level = url.get('level');
+  return {
+    date,
+    categoryId: url.get('category') || undefined,
+    level: LEVELS.includes(level as (typeof LEVELS)[number]) ? (level as (typeof LEVELS)[number]) : undefined,
+    minRatio: url.get('minRatio') !== undefined && Number.isFinite(minRatio) && minRatio >= 0 ? minRatio : undefined,
+    sort: oneOf(url.get('sort'), SORTS, 'level'),
+    order: oneOf(url.get('order'), ['asc', 'desc'] as const, 'desc'),
+    limit: PAGE_SIZE,
+    offset: (page - 1) * PAGE_SIZE,
+    page,
+  };
+}
+
+function Filters({ params }: { params: FlaggedParams }) {
+  const { t } = useTranslation();
+  const url = useUrlState();
+  const categories = useCategories(params.date);
+  const categoryId = useId();
+  const levelId = useId();
+  const ratioId = useId();
+  const [ratioText, setRatioText] = useState(params.minRatio === undefined ? '' : String(params.minRatio));
+
+  // The ratio is typed: commit it to the address once typing pauses.
+  useEffect(() => {
+    const handle = setTimeout(() => {
+      const value = ratioText.trim();
+      const number = Number(value);
+      if (value === '' || (Number.isFinite(number) && number >= 0)) {
+        if ((value === '' ? undefined : number) !== params.minRatio) url.set({ minRatio: value === '' ? null : number, page: null });
+      }
+    }, 400);
+    return () => clearTimeout(handle);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ratioText]);
+
+  // Back/Forward changed the address: show its value.
+  useEffect(() => {
+    const local = ratioText.trim() === '' ? undefined : Number(ratioText);
+    if (local !== params.minRatio) setRatioText(params.minRatio === undefined ? '' : String(params.minRatio));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [params.minRatio]);
+
+  return (
+    <form className="filters" role="search" aria-label={t('queue.filters')} onSubmit={(e) => e.preventDefault()}>
+      <div className="field">
+        <label htmlFor={categoryId}>{t('queue.category')}</label>
+        {categories.data ? (
+          <select id={categoryId} data-testid="filter-category" value={params.categoryId ?? ''} onChange={(e) => url.set({ category: e.target.value || null, page: null })}>
+            <option value="">{t('queue.allCategories')}</option>
+            {categories.data.categories.map((c) => (
+              <option key={c.categoryId} value={c.categoryId}>
+                {c.parentName ? `${c.parentName} / ` : ''}
+                {c.categoryName} ({c.categoryId})
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id={categoryId}
+            data-testid="filter-category"
+            defaultValue={params.categoryId ?? ''}
+            placeholder={t('queue.categoryIdPlaceholder')}
+            onBlur={(e) => url.set({ category: e.target.value.trim() || null, page: null })}
+            onKeyDown={(e) => e.key === 'Enter' && url.set({ category: e.currentTarget.value.trim() || null, page: null })}
+          />
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor={levelId}>{t('queue.level')}</label>
+        <select id={levelId} data-testid="filter-level" value={params.level ?? ''} onChange={(e) => url.set({ level: e.target.value || null, page: null })}>
+          <option value="">{t('queue.allLevels')}</option>
+          {LEVELS.map((level) => (
+            <option key={level} value={level}>
+              {t(`level.${level}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={ratioId}>{t('queue.minRatio')}</label>
+        <input id={ratioId} data-testid="filter-min-ratio" type="number" inputMode="decimal" min={0} step={0.1} value={ratioText} onChange={(e) => setRatioText(e.target.value)} />
+      </div>
+    </form>
+  );
+}
+
+function SortHeader({ id, label, params }: { id: FlaggedSort; label: string; params: FlaggedParams }) {
+  const { t } = useTranslation();
+  const url = useUrlState();
+  const active = params.sort === id;
+  const nextOrder = active && params.order === 'desc' ? 'asc' : 'desc';
+  return (
+    <button
+      type="button"
+      className="sort-button"
+      onClick={() => url.set({ sort: id === 'level' && nextOrder === 'desc' ? null : id, order: nextOrder === 'desc' ? null : nextOrder, page: null })}
+      title={t('queue.sortBy', { column: label })}
+    >
+      {label}
+      <span aria-hidden="true" className="sort-mark">
+        {active ? (params.order === 'desc' ? ' ▼' : ' ▲') : ' ↕'}
+      </span>
+    </button>
+  );
+}
+
+const column = createColumnHelper<ShopMetrics>();
+
+function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; params: FlaggedParams; categoryNames: Map<string, string> }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const url = useUrlState();
+  const columns = useMemo(
+    () => [
+      column.accessor('shopId', {
+        header: t('queue.shop'),
+        meta: { sort: 'shopId', className: 'cell-shop' },
+        cell: (info) => (
+          <a
+            href={patchedUrl(url.params.toString(), { tab: 'shop', shop: info.getValue() })}
+            onClick={(e) => {
+              if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+              e.preventDefault();
+              url.set({ tab: 'shop', shop: info.getValue() });
+            }}
+          >
+            {info.row.original.shopName}
+            <span className="mono muted"> {info.getValue()}</span>
+          </a>
+        ),
+      }),
+      column.accessor('categoryId', { header: t('queue.category'), cell: (info) => categoryNames.get(info.getValue()) ?? info.getValue() }),
+      column.accessor('level', { header: t('metric.level'), meta: { sort: 'level' }, cell: (info) => <LevelBadge level={info.getValue()} /> }),
+      column.accessor('ratio', { header: t('metric.ratio'), meta: { sort: 'ratio', numeric: true }, cell: (info) => formatRatio(info.getValue(), lang) }),
+      column.accessor('rate', { header: t('metric.rate'), meta: { sort: 'rate', numeric: true }, cell: (info) => formatPercent(info.getValue(), lang) }),
+      column.accessor('categoryMean', { header: t('metric.categoryMean'), meta: { numeric: true }, cell: (info) => formatPercent(info.getValue(), lang) }),
+      column.accessor('interventions', { header: t('metric.interventions'), meta: { sort: 'interventions', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
+      column.accessor('orders', { header: t('metric.orders'), meta: { sort: 'orders', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
+      column.accessor('complaints', { header: t('metric.complaints'), meta: { sort: 'complaints', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
+      column.accessor('consecutiveFlaggedDays', {
+        header: t('metric.consecutiveFlaggedDays'),
+        meta: { sort: 'consecutiveFlaggedDays', numeric: true },
+        cell: (info) => formatNumber(info.getValue(), lang),
+      }),
+      column.accessor('restrictions', {
+        header: t('queue.restrictedSince'),
+        meta: { className: 'nowrap' },
+        cell: (info) => {
+          const since = info.getValue().map((r) => r.since).sort()[0];
+          const exemptUntil = info.getValue().find((r) => r.exemptUntil)?.exemptUntil;
+          if (!since) return '—';
+          return exemptUntil ? `${formatDate(since, lang)} (${t('queue.exempted')})` : formatDate(since, lang);
+        },
+      }),
+    ],
+    [t, lang, url, categoryNames],
+  );
+  const table = useReactTable({ data: items, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true, manualPagination: true, getRowId: (row) => row.shopId });
+
+  return (
+    <TableScroll label={t('queue.title')}>
+      <table className="table" data-testid="flagged-table">
+        <thead>
+          {table.getHeaderGroups().map((group) => (
+            <tr key={group.id}>
+              {group.headers.map((header) => {
+                const meta = header.column.columnDef.meta as { sort?: FlaggedSort; numeric?: boolean } | undefined;
+                const label = String(header.column.columnDef.header);
+                const sorted = meta?.sort && params.sort === meta.sort ? (params.order === 'asc' ? 'ascending' : 'descending') : undefined;
+                return (
+                  <th key={header.id} scope="col" aria-sort={sorted} className={meta?.numeric ? 'num' : undefined}>
+                    {meta?.sort ? <SortHeader id={meta.sort} label={label} params={params} /> : flexRender(header.column.columnDef.header, header.getContext())}
+                  </th>
+                );
+              })}
+            </tr>
+          ))}
+        </thead>
+        <tbody>
+          {table.getRowModel().rows.map((row) => (
+            <tr key={row.id} data-shop-id={row.id}>
+              {row.getVisibleCells().map((cell) => {
+                const meta = cell.column.columnDef.meta as { numeric?: boolean; className?: string } | undefined;
+                return (
+                  <td key={cell.id} className={meta?.numeric ? 'num' : meta?.className}>
+                    {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
+function ExportButton({ params }: { params: FlaggedParams }) {
+  const { t } = useTranslation();
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const exportCsv = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const { limit: _limit, offset: _offset, ...filters } = params;
+      await apiDownload('/flagged', { ...filters, limit: 1000, offset: 0, format: 'csv' }, `flagged-${params.date}.csv`);
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error: error instanceof ApiError ? error.message : String(error) });
+    }
+  };
+  return (
+    <>
+      <button type="button" className="button" onClick={() => void exportCsv()} disabled={state.busy} data-testid="export-csv">
+        {state.busy ? t('common.working') : t('queue.export')}
+      </button>
+      {state.error && (
+        <span role="alert" className="field-error">
+          {state.error}
+        </span>
+      )}
+    </>
+  );
+}
+
+export function FlaggedQueue({ date }: { date: string }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const url = useUrlState();
+  const { page, ...params } = useFlaggedParams(date);
+  const flagged = useFlagged(params);
+  const categories = useCategories(date);
+  const categoryNames = useMemo(() => new Map((categories.data?.categories ?? []).map((c) => [c.categoryId, c.categoryName])), [categories.data]);
+
+  return (
+    <Section title={t('queue.title')} actions={<ExportButton params={params} />}>
+      <Filters params={params} />
+      <QueryState query={flagged} isEmpty={(data) => data.items.length === 0} empty={t('queue.empty', { date: formatDate(date, lang) })}>
+        {(data) => (
+          <div aria-busy={flagged.isFetching} className={flagged.isPlaceholderData ? 'stale' : undefined}>
+            <QueueTable items={data.items} params={params} categoryNames={categoryNames} />
+            <Pager page={page} pageSize={PAGE_SIZE} total={data.total} onPage={(next) => url.set({ page: next === 1 ? null : next })} />
+          </div>
+        )}
+      </QueryState>
+    </Section>
+  );
+}

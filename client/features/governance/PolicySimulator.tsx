@@ -1,0 +1,386 @@
+// Try a policy before making it: edit the ratio, floors, run lengths and lift days; the counts per
+// category and the shops that would enter or leave a level follow as you type (debounced). Admins can
+// then activate the candidate as a new policy version.
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../lib/api';
+import { formatDate, formatDateTime, formatNumber, formatRatio } from '../../lib/format';
+import { useLang } from '../../lib/i18n';
+import { DEFAULT_POLICY } from '../../lib/policy';
+import { Section, TableScroll } from '../../lib/components/Section';
+import { ErrorState, Loading, QueryState } from '../../lib/components/QueryState';
+import { LevelBadge } from '../../lib/components/LevelBadge';
+import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
+import { useActivatePolicy, usePolicy, useSimulation, type Level, type Policy, type PolicyVersion, type Simulation } from '../../lib/queries';
+
+export interface PolicyDraft {
+  flagRatio: string;
+  minOrders: string;
+  minInterventions: string;
+  restrictedAfter: string;
+  severeAfter: string;
+  liftAfter: string;
+}
+
+type DraftErrors = Partial<Record<keyof PolicyDraft, string>>;
+
+export function draftOf(policy: Policy): PolicyDraft {
+  return {
+    flagRatio: String(policy.flagRatio),
+    minOrders: String(policy.floors.minOrders),
+    minInterventions: String(policy.floors.minInterventions),
+    restrictedAfter: String(policy.levels[0].afterFlaggedDays),
+    severeAfter: String(policy.levels[1].afterFlaggedDays),
+    liftAfter: String(policy.lift.afterUnflaggedDays),
+  };
+}
+
+/** The candidate policy from the form, or the errors (message keys) per field. */
+export function candidateOf(base: Policy, draft: PolicyDraft, version: string): { policy: Policy | null; errors: DraftErrors } {
+  const errors: DraftErrors = {};
+  const num = (key: keyof PolicyDraft, check: (n: number) => boolean, message: string) => {
+    const text = draft[key].trim();
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || !check(n)) errors[key] = message;
+    return n;
+  };
+  const isInt = (min: number, max: number) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
+  const flagRatio = num('flagRatio', (n) => n > 0 && n <= 1000, 'simulator.errors.ratio');
+  const minOrders = num('minOrders', isInt(0, 1_000_000), 'simulator.errors.wholeFrom0');
+  const minInterventions = num('minInterventions', isInt(0, 1_000_000), 'simulator.errors.wholeFrom0');
+  const restrictedAfter = num('restrictedAfter', isInt(1, 365), 'simulator.errors.days');
+  const severeAfter = num('severeAfter', isInt(1, 365), 'simulator.errors.days');
+  const liftAfter = num('liftAfter', isInt(1, 365), 'simulator.errors.days');
+  if (!errors.severeAfter && !errors.restrictedAfter && severeAfter < restrictedAfter) errors.severeAfter = 'simulator.errors.severeAfterRestricted';
+  if (Object.keys(errors).length > 0) return { policy: null, errors };
+  return {
+    policy: {
+      ...base,
+      version,
+      floors: { minOrders, minInterventions },
+      flagRatio,
+      levels: [
+        { ...base.levels[0], afterFlaggedDays: restrictedAfter },
+        { ...base.levels[1], afterFlaggedDays: severeAfter },
+      ],
+      lift: { afterUnflaggedDays: liftAfter },
+    },
+    errors,
+  };
+}
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const handle = setTimeout(() => setDebounced(value), ms);
+    return () => clearTimeout(handle);
+  }, [value, ms]);
+  return debounced;
+}
+
+const RANK: Record<Level, number> = { none: 0, warning: 1, restricted: 2, severe: 3 };
+const LEVELS = ['warning', 'restricted', 'severe'] as const;
+
+function Delta({ from, to }: { from: number; to: number }) {
+  const lang = useLang();
+  const d = to - from;
+  if (d === 0) return <span className="delta delta-zero">±0</span>;
+  return <span className={`delta ${d > 0 ? 'delta-up' : 'delta-down'}`}>{d > 0 ? `+${formatNumber(d, lang)}` : `−${formatNumber(-d, lang)}`}</span>;
+}
+
+function SimulationResults({ simulation }: { simulation: Simulation }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const totals = simulation.categories.reduce(
+    (sum, c) => {
+      for (const level of LEVELS) {
+        sum.active[level] += c.active[level];
+        sum.candidate[level] += c.candidate[level];
+      }
+      return sum;
+    },
+    { active: { warning: 0, restricted: 0, severe: 0 }, candidate: { warning: 0, restricted: 0, severe: 0 } },
+  );
+  const entering = simulation.changes.filter((c) => RANK[c.to] > RANK[c.from]);
+  const leaving = simulation.changes.filter((c) => RANK[c.to] < RANK[c.from]);
+  return (
+    <>
+      <p className="muted" role="status">
+        {t('simulator.meta', { date: formatDate(simulation.date, lang), active: simulation.activeVersion, ms: formatNumber(simulation.ms, lang) })}
+      </p>
+      <TableScroll label={t('simulator.byCategory')}>
+        <table className="table" data-testid="simulation-table">
+          <caption>{t('simulator.byCategory')}</caption>
+          <thead>
+            <tr>
+              <th scope="col" rowSpan={2}>
+                {t('categories.category')}
+              </th>
+              {LEVELS.map((level) => (
+                <th scope="colgroup" colSpan={3} key={level} className="num">
+                  {t(`level.${level}`)}
+                </th>
+              ))}
+            </tr>
+            <tr>
+              {LEVELS.map((level) => [
+                <th scope="col" key={`${level}-a`} className="num">
+                  {t('simulator.active')}
+                </th>,
+                <th scope="col" key={`${level}-c`} className="num">
+                  {t('simulator.candidate')}
+                </th>,
+                <th scope="col" key={`${level}-d`} className="num">
+                  {t('simulator.change')}
+                </th>,
+              ])}
+            </tr>
+          </thead>
+          <tbody>
+            {simulation.categories.map((c) => (
+              <tr key={c.categoryId} data-category-id={c.categoryId}>
+                <th scope="row">{c.categoryName}</th>
+                {LEVELS.map((level) => [
+                  <td key={`${level}-a`} className="num">
+                    {formatNumber(c.active[level], lang)}
+                  </td>,
+                  <td key={`${level}-c`} className="num" data-level={level} data-value={c.candidate[level]}>
+                    {formatNumber(c.candidate[level], lang)}
+                  </td>,
+                  <td key={`${level}-d`} className="num">
+                    <Delta from={c.active[level]} to={c.candidate[level]} />
+                  </td>,
+                ])}
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr data-testid="simulation-totals">
+              <th scope="row">{t('simulator.total')}</th>
+              {LEVELS.map((level) => [
+                <td key={`${level}-a`} className="num">
+                  {formatNumber(totals.active[level], lang)}
+                </td>,
+                <td key={`${level}-c`} className="num" data-level={level} data-value={totals.candidate[level]}>
+                  {formatNumber(totals.candidate[level], lang)}
+                </td>,
+                <td key={`${level}-d`} className="num">
+                  <Delta from={totals.active[level]} to={totals.candidate[level]} />
+                </td>,
+              ])}
+            </tr>
+          </tfoot>
+        </table>
+      </TableScroll>
+      <div className="grid-2">
+        <ChangeList title={t('simulator.entering', { count: entering.length })} changes={entering} testId="simulation-entering" />
+        <ChangeList title={t('simulator.leaving', { count: leaving.length })} changes={leaving} testId="simulation-leaving" />
+      </div>
+    </>
+  );
+}
+
+function ChangeList({ title, changes, testId }: { title: string; changes: Simulation['changes']; testId: string }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  return (
+    <div data-testid={testId}>
+      <h3>{title}</h3>
+      {changes.length === 0 ? (
+        <p className="muted">{t('simulator.noChanges')}</p>
+      ) : (
+        <ul className="change-list">
+          {changes.slice(0, 200).map((c) => (
+            <li key={c.shopId}>
+              <span className="mono">{c.shopId}</span> {c.shopName} · <LevelBadge level={c.from} /> → <LevelBadge level={c.to} /> · {formatRatio(c.ratio, lang)}
+            </li>
+          ))}
+          {changes.length > 200 && <li className="muted">{t('simulator.more', { count: changes.length - 200 })}</li>}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function NumberField({ name, label, draft, setDraft, errors, step, hint }: { name: keyof PolicyDraft; label: string; draft: PolicyDraft; setDraft: (d: PolicyDraft) => void; errors: DraftErrors; step: number; hint?: string }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const errorId = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        inputMode="decimal"
+        step={step}
+        min={0}
+        value={draft[name]}
+        onChange={(e) => setDraft({ ...draft, [name]: e.target.value })}
+        aria-invalid={!!errors[name]}
+        aria-describedby={errorId}
+        data-testid={`sim-${name}`}
+      />
+      <p id={errorId} className={errors[name] ? 'field-error' : 'muted'}>
+        {errors[name] ? t(errors[name]!) : hint ?? ' '}
+      </p>
+    </div>
+  );
+}
+
+function ActivatePanel({ candidate, activeVersion }: { candidate: Policy | null; activeVersion: string }) {
+  const { t } = useTranslation();
+  const activate = useActivatePolicy();
+  const versionId = useId();
+  const descriptionId = useId();
+  const [version, setVersion] = useState('');
+  const [description, setDescription] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const validVersion = /^[\w.-]{1,64}$/.test(version) && version !== activeVersion;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (candidate && validVersion) setConfirming(true);
+  };
+  return (
+    <form className="activate" onSubmit={submit} noValidate>
+      <h3>{t('simulator.activateTitle')}</h3>
+      <div className="form-grid">
+        <div className="field">
+          <label htmlFor={versionId}>{t('simulator.newVersion')}</label>
+          <input id={versionId} value={version} onChange={(e) => setVersion(e.target.value)} placeholder="2026.12-custom" aria-invalid={version !== '' && !validVersion} />
+          <p className={version !== '' && !validVersion ? 'field-error' : 'muted'}>{t('simulator.versionHint')}</p>
+        </div>
+        <div className="field field-wide">
+          <label htmlFor={descriptionId}>{t('simulator.description')}</label>
+          <input id={descriptionId} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} />
+        </div>
+      </div>
+      <button type="submit" className="button button-danger" disabled={!candidate || !validVersion || activate.isPending} data-testid="activate-policy">
+        {t('simulator.activate')}
+      </button>
+      {activate.isSuccess && (
+        <p role="status" className="field-ok">
+          {t('simulator.activated', { version })}
+        </p>
+      )}
+      {activate.isError && (
+        <p role="alert" className="field-error">
+          {activate.error instanceof ApiError ? activate.error.message : String(activate.error)}
+        </p>
+      )}
+      {confirming && candidate && (
+        <ConfirmDialog
+          title={t('simulator.confirmTitle')}
+          confirmLabel={t('simulator.activate')}
+          danger
+          busy={activate.isPending}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() =>
+            activate.mutate({ ...candidate, version, description: description || candidate.description }, { onSettled: () => setConfirming(false) })
+          }
+        >
+          <p>{t('simulator.confirmText', { version, active: activeVersion })}</p>
+        </ConfirmDialog>
+      )}
+    </form>
+  );
+}
+
+export function PolicySimulator({ date, canActivate }: { date: string; canActivate: boolean }) {
+  const { t } = useTranslation();
+  const policyQuery = usePolicy();
+  if (policyQuery.isPending) return <Loading />;
+  // Without the policy endpoint the shipped default is the baseline (the server simulates against its own active one).
+  const base = policyQuery.data?.active ?? DEFAULT_POLICY;
+  return (
+    <>
+      {policyQuery.isError && (
+        <ErrorState error={policyQuery.error} onRetry={() => void policyQuery.refetch()} retrying={policyQuery.isFetching} />
+      )}
+      <SimulatorForm key={base.version} base={base} date={date} canActivate={canActivate} versions={policyQuery.data?.versions ?? []} title={t('simulator.title')} />
+    </>
+  );
+}
+
+function VersionList({ versions }: { versions: PolicyVersion[] }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  return (
+    <details className="versions">
+      <summary>{t('simulator.versionsTitle')}</summary>
+      <TableScroll label={t('simulator.versionsTitle')}>
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('simulator.version')}</th>
+              <th scope="col">{t('simulator.effectiveFrom')}</th>
+              <th scope="col">{t('simulator.createdBy')}</th>
+              <th scope="col" className="num">{t('simulator.flagRatio')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.map((v) => (
+              <tr key={v.version}>
+                <td className="mono">
+                  {v.version} {v.active && <span className="pill pill-accepted">{t('simulator.active')}</span>}
+                </td>
+                <td>{v.effectiveFrom ? formatDate(v.effectiveFrom, lang) : '—'}</td>
+                <td>
+                  {v.createdBy} · {formatDateTime(v.createdAt, lang)}
+                </td>
+                <td className="num">{formatRatio(v.policy?.flagRatio, lang)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </details>
+  );
+}
+
+function SimulatorForm({ base, date, canActivate, versions, title }: { base: Policy; date: string; canActivate: boolean; versions: PolicyVersion[]; title: string }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const [draft, setDraft] = useState<PolicyDraft>(() => draftOf(base));
+  const debouncedDraft = useDebounced(draft, 350);
+  const candidateVersion = `${base.version}-candidate`.slice(0, 64);
+  const live = useMemo(() => candidateOf(base, draft, candidateVersion), [base, draft, candidateVersion]);
+  const sent = useMemo(() => candidateOf(base, debouncedDraft, candidateVersion), [base, debouncedDraft, candidateVersion]);
+  const simulation = useSimulation(sent.policy ?? base, date, sent.policy !== null);
+  const changed = JSON.stringify(draftOf(base)) !== JSON.stringify(draft);
+
+  return (
+    <Section title={title} testId="policy-simulator">
+      <p className="muted">
+        {t('simulator.intro', { version: base.version, date: formatDate(date, lang) })}
+        {versions.length > 0 && <> {t('simulator.versions', { count: versions.length })}</>}
+      </p>
+      <form className="filters sim-form" aria-label={t('simulator.form')} onSubmit={(e) => e.preventDefault()}>
+        <NumberField name="flagRatio" label={t('simulator.flagRatio')} step={0.1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: formatRatio(base.flagRatio, lang) })} />
+        <NumberField name="minOrders" label={t('simulator.minOrders')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.floors.minOrders })} />
+        <NumberField name="minInterventions" label={t('simulator.minInterventions')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.floors.minInterventions })} />
+        <NumberField name="restrictedAfter" label={t('simulator.restrictedAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[0].afterFlaggedDays })} />
+        <NumberField name="severeAfter" label={t('simulator.severeAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[1].afterFlaggedDays })} />
+        <NumberField name="liftAfter" label={t('simulator.liftAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.lift.afterUnflaggedDays })} />
+        <div className="field field-button">
+          <button type="button" className="button" onClick={() => setDraft(draftOf(base))} disabled={!changed}>
+            {t('simulator.reset')}
+          </button>
+        </div>
+      </form>
+      <div aria-busy={simulation.isFetching} className={simulation.isPlaceholderData || simulation.isFetching ? 'stale' : undefined}>
+        {sent.policy === null ? (
+          <p className="muted">{t('simulator.fixErrors')}</p>
+        ) : simulation.isPending ? (
+          <Loading label={t('simulator.running')} />
+        ) : (
+          <QueryState query={simulation} isEmpty={(data) => data.categories.length === 0} empty={t('simulator.empty')}>
+            {(data) => <SimulationResults simulation={data} />}
+          </QueryState>
+        )}
+      </div>
+      {canActivate && <ActivatePanel candidate={live.policy} activeVersion={base.version} />}
+      {versions.length > 0 && <VersionList versions={versions} />}
+    </Section>
+  );
+}

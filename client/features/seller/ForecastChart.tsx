@@ -1,0 +1,53 @@
+// The next 30 days if nothing new goes wrong: when the rate falls under the threshold and when the
+// restrictions lift, and how many new intervention orders the next week can take.
+import { useTranslation } from 'react-i18next';
+import { CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatDate, formatNumber, formatPercent, formatShortDate } from '../../lib/format';
+import { useLang } from '../../lib/i18n';
+import { Section } from '../../lib/components/Section';
+import { QueryState } from '../../lib/components/QueryState';
+import { ChartFrame, COLORS } from '../../lib/components/Charts';
+import { useForecast, type Forecast } from '../../lib/queries';
+
+function ForecastFacts({ forecast }: { forecast: Forecast }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  return (
+    <ul className="facts">
+      <li>{t('forecast.assumption', { orders: formatNumber(forecast.assumptions.dailyOrders, lang, 1) })}</li>
+      <li>{forecast.belowThresholdOn ? t('forecast.belowOn', { date: formatDate(forecast.belowThresholdOn, lang) }) : t('forecast.belowNone')}</li>
+      {forecast.liftOn && <li>{t('forecast.liftOn', { date: formatDate(forecast.liftOn, lang) })}</li>}
+      <li>{forecast.headroom7d === null ? t('forecast.noHeadroom') : t('forecast.headroom', { count: forecast.headroom7d })}</li>
+    </ul>
+  );
+}
+
+export function ForecastChart({ shopId, date }: { shopId: string; date: string }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const forecast = useForecast(shopId, date);
+  return (
+    <Section title={t('forecast.title')}>
+      <QueryState query={forecast} isEmpty={(data) => data.points.length === 0} empty={t('forecast.empty')}>
+        {(data) => (
+          <>
+            <ForecastFacts forecast={data} />
+            <ChartFrame label={t('forecast.chartLabel')} height={220} testId="forecast-chart">
+              <ComposedChart data={data.points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
+                <CartesianGrid stroke={COLORS.grid} vertical={false} />
+                <XAxis dataKey="date" tickFormatter={(d: string) => formatShortDate(d, lang)} minTickGap={24} tick={{ fontSize: 12, fill: '#344054' }} />
+                <YAxis tickFormatter={(v: number) => formatPercent(v, lang, 1)} width={56} tick={{ fontSize: 12, fill: '#344054' }} />
+                <Tooltip labelFormatter={(d) => formatDate(String(d), lang)} formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]} />
+                <Legend />
+                <Line dataKey="rate" name={t('forecast.rate')} stroke={COLORS.rate} strokeDasharray="4 3" strokeWidth={2} dot={false} isAnimationActive={false} />
+                <Line dataKey="threshold" name={t('forecast.threshold')} stroke={COLORS.threshold} strokeDasharray="6 4" dot={false} isAnimationActive={false} />
+                {data.belowThresholdOn && <ReferenceLine x={data.belowThresholdOn} stroke={COLORS.mean} label={{ value: t('forecast.belowMark'), position: 'insideTopRight', fontSize: 12, fill: '#344054' }} />}
+                {data.liftOn && <ReferenceLine x={data.liftOn} stroke="#067647" strokeWidth={2} label={{ value: t('forecast.liftMark'), position: 'insideTopLeft', fontSize: 12, fill: '#067647' }} />}
+              </ComposedChart>
+            </ChartFrame>
+          </>
+        )}
+      </QueryState>
+    </Section>
+  );
+}

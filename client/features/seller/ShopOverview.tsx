@@ -1,0 +1,56 @@
+// Everything a seller sees about one shop on a stat date; the reviewer's shop page shows it too.
+import { lazy, Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatDate } from '../../lib/format';
+import { useLang } from '../../lib/i18n';
+import { useActivePolicy } from '../../lib/policy';
+import { Loading, QueryState } from '../../lib/components/QueryState';
+import { useShopMetrics } from '../../lib/queries';
+import { HeadlineCards } from './HeadlineCards';
+import { NotEnoughData } from './NotEnoughData';
+import { RestrictionsPanel } from './RestrictionsPanel';
+import { CasesTable } from './CasesTable';
+
+const SellerCharts = lazy(() => import('./SellerCharts'));
+
+export interface ShopOverviewProps {
+  shopId: string;
+  date: string;
+  dataFrom?: string | null;
+  /** Sellers may appeal an active restriction; reviewers answer appeals instead. */
+  canAppeal: boolean;
+}
+
+export default function ShopOverview({ shopId, date, dataFrom, canAppeal }: ShopOverviewProps) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const policy = useActivePolicy();
+  const metrics = useShopMetrics(shopId, date);
+
+  return (
+    <div className="shop-overview">
+      <QueryState query={metrics} loadingLabel={t('shop.loading')}>
+        {(m) => (
+          <>
+            <header className="shop-head">
+              <h2 className="shop-name">
+                {m.shopName} <span className="muted mono">{m.shopId}</span>
+              </h2>
+              <p className="muted">
+                {t('shop.window', { from: formatDate(m.window.from, lang), to: formatDate(m.window.to, lang) })} · {t('shop.category', { category: m.categoryId })} ·{' '}
+                {t('shop.policy', { version: m.policyVersion })}
+              </p>
+            </header>
+            <HeadlineCards metrics={m} policy={policy} />
+            <NotEnoughData metrics={m} policy={policy} />
+            <RestrictionsPanel metrics={m} policy={policy} canAppeal={canAppeal} />
+          </>
+        )}
+      </QueryState>
+      <Suspense fallback={<Loading label={t('shop.loadingCharts')} />}>
+        <SellerCharts shopId={shopId} date={date} dataFrom={dataFrom} />
+      </Suspense>
+      <CasesTable shopId={shopId} date={date} />
+    </div>
+  );
+}

@@ -1,0 +1,266 @@
+// One queryOptions factory and one hook per endpoint; every input of the query function is in its key
+// (TkDodo's key factories). Types come from the server's zod contracts (type-only: no zod in the bundle).
+import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { z } from 'zod';
+import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
+import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
+import type { Appeal, AuditEntry, Categories, Simulation } from '../../server/contracts/governance';
+import type { Policy } from '../../server/policy/policy';
+import { ApiError, apiGet, apiPost } from './api';
+import { decodeClaims } from '../app/auth';
+
+export type Health = z.infer<typeof HealthSchema> & {
+  /** The first day with data, when the server says it (bounds the date picker and the trend range). */
+  dataFrom?: string | null;
+};
+export type Role = 'seller' | 'reviewer' | 'admin';
+export interface Me {
+  role: Role;
+  shops: string[];
+  subject: string;
+}
+export interface PolicyVersion {
+  version: string;
+  createdAt: string;
+  createdBy: string;
+  active: boolean;
+  /** The first day the version applies to (null: it never became active). */
+  effectiveFrom: string | null;
+  policy: Policy;
+}
+export interface PolicyInfo {
+  active: Policy;
+  versions: PolicyVersion[];
+}
+export type Level = ShopMetrics['level'];
+export type FlaggedSort = 'ratio' | 'rate' | 'interventions' | 'orders' | 'complaints' | 'consecutiveFlaggedDays' | 'level' | 'shopId';
+export interface FlaggedParams {
+  date: string;
+  categoryId?: string;
+  level?: Exclude<Level, 'none'>;
+  minRatio?: number;
+  sort: FlaggedSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+export interface AuditParams {
+  shopId?: string;
+  actor?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+export interface AuditPage {
+  total: number;
+  items: AuditEntry[];
+}
+export type AppealState = Appeal['state'];
+export interface AppealsParams {
+  state?: AppealState;
+  shopId?: string;
+}
+export type DecisionAction = Decision['action'];
+export interface DecisionInput {
+  action: DecisionAction;
+  reason: string;
+  until?: string;
+}
+
+export type { Appeal, AuditEntry, Breakdown, Cases, Categories, Decision, FlaggedList, Forecast, History, Peers, Policy, ShopMetrics, Simulation, Trend };
+
+const enc = encodeURIComponent;
+
+export const keys = {
+  health: ['health'] as const,
+  me: ['me'] as const,
+  shop: (shopId: string) => ['shop', shopId] as const,
+  flagged: ['flagged'] as const,
+  categories: ['categories'] as const,
+  audit: ['audit'] as const,
+  appeals: ['appeals'] as const,
+  policy: ['policy'] as const,
+  simulate: ['simulate'] as const,
+};
+
+export const healthQueryOptions = () =>
+  queryOptions({ queryKey: keys.health, queryFn: ({ signal }) => apiGet<Health>('/health', undefined, signal), staleTime: 5 * 60_000 });
+
+/** Who is signed in. Until the server has /api/me, the token's own claims say it (display only). */
+async function fetchMe(token: string, signal: AbortSignal): Promise<Me> {
+  try {
+    return await apiGet<Me>('/me', undefined, signal);
+  } catch (error) {
+    const claims = decodeClaims(token);
+    const role = claims?.role;
+    if (error instanceof ApiError && error.status === 404 && (role === 'seller' || role === 'reviewer' || role === 'admin')) {
+      return { role, shops: claims?.shops ?? [], subject: claims?.sub ?? role };
+    }
+    throw error;
+  }
+}
+
+export const meQueryOptions = (token: string) =>
+  queryOptions({ queryKey: [...keys.me, token], queryFn: ({ signal }) => fetchMe(token, signal), staleTime: Infinity });
+
+export const shopMetricsQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'metrics', { date }],
+    queryFn: ({ signal }) => apiGet<ShopMetrics>(`/shops/${enc(shopId)}/metrics`, { date }, signal),
+  });
+
+/**
+ * The trend over [from, to]. A range reaching before the first day with data is answered 400 with the data's
+ * range in the message; then the request is repeated from that first day (when /api/health says `dataFrom`,
+ * the caller clamps beforehand and this never happens).
+ */
+async function fetchTrend(shopId: string, from: string, to: string, signal: AbortSignal): Promise<Trend> {
+  try {
+    return await apiGet<Trend>(`/shops/${enc(shopId)}/trend`, { from, to }, signal);
+  } catch (error) {
+    const first = error instanceof ApiError && error.status === 400 ? /^from:.*\((\d{4}-\d{2}-\d{2})\s/.exec(error.message)?.[1] : undefined;
+    if (!first || first <= from || first > to) throw error;
+    return apiGet<Trend>(`/shops/${enc(shopId)}/trend`, { from: first, to }, signal);
+  }
+}
+
+export const trendQueryOptions = (shopId: string, from: string, to: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'trend', { from, to }],
+    queryFn: ({ signal }) => fetchTrend(shopId, from, to, signal),
+  });
+
+export const casesQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'cases', { date }],
+    queryFn: ({ signal }) => apiGet<Cases>(`/shops/${enc(shopId)}/cases`, { date }, signal),
+  });
+
+export const breakdownQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'breakdown', { date }],
+    queryFn: ({ signal }) => apiGet<Breakdown>(`/shops/${enc(shopId)}/breakdown`, { date }, signal),
+  });
+
+export const peersQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'peers', { date }],
+    queryFn: ({ signal }) => apiGet<Peers>(`/shops/${enc(shopId)}/peers`, { date }, signal),
+  });
+
+export const forecastQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'forecast', { date }],
+    queryFn: ({ signal }) => apiGet<Forecast>(`/shops/${enc(shopId)}/forecast`, { date }, signal),
+  });
+
+export const historyQueryOptions = (shopId: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'history'],
+    queryFn: ({ signal }) => apiGet<History>(`/shops/${enc(shopId)}/history`, undefined, signal),
+  });
+
+export const flaggedQueryOptions = (params: FlaggedParams) =>
+  queryOptions({
+    queryKey: [...keys.flagged, params],
+    queryFn: ({ signal }) => apiGet<FlaggedList>('/flagged', { ...params, format: 'json' }, signal),
+    placeholderData: keepPreviousData,
+  });
+
+export const categoriesQueryOptions = (date: string) =>
+  queryOptions({
+    queryKey: [...keys.categories, { date }],
+    queryFn: ({ signal }) => apiGet<Categories>('/categories', { date }, signal),
+  });
+
+export const auditQueryOptions = (params: AuditParams) =>
+  queryOptions({
+    queryKey: [...keys.audit, params],
+    queryFn: ({ signal }) => apiGet<AuditPage>('/audit', { ...params }, signal),
+    placeholderData: keepPreviousData,
+  });
+
+export const appealsQueryOptions = (params: AppealsParams) =>
+  queryOptions({
+    queryKey: [...keys.appeals, params],
+    queryFn: ({ signal }) => apiGet<{ items: Appeal[] }>('/appeals', { ...params }, signal),
+  });
+
+export const policyQueryOptions = () =>
+  queryOptions({ queryKey: keys.policy, queryFn: ({ signal }) => apiGet<PolicyInfo>('/policy', undefined, signal), staleTime: 5 * 60_000 });
+
+/** A simulation has no side effect, so it is a query (cached per candidate), sent as POST for its body. */
+export const simulationQueryOptions = (policy: Policy, date: string) =>
+  queryOptions({
+    queryKey: [...keys.simulate, { policy, date }],
+    queryFn: () => apiPost<Simulation>('/policy/simulate', { policy, date }),
+    placeholderData: keepPreviousData,
+    staleTime: 5 * 60_000,
+  });
+
+export const useHealth = () => useQuery(healthQueryOptions());
+export const useMe = (token: string) => useQuery(meQueryOptions(token));
+export const useShopMetrics = (shopId: string, date: string, enabled = true) => useQuery({ ...shopMetricsQueryOptions(shopId, date), enabled });
+export const useTrend = (shopId: string, from: string, to: string) => useQuery(trendQueryOptions(shopId, from, to));
+export const useCases = (shopId: string, date: string) => useQuery(casesQueryOptions(shopId, date));
+export const useBreakdown = (shopId: string, date: string) => useQuery(breakdownQueryOptions(shopId, date));
+export const usePeers = (shopId: string, date: string) => useQuery(peersQueryOptions(shopId, date));
+export const useForecast = (shopId: string, date: string) => useQuery(forecastQueryOptions(shopId, date));
+export const useHistory = (shopId: string) => useQuery(historyQueryOptions(shopId));
+export const useFlagged = (params: FlaggedParams) => useQuery(flaggedQueryOptions(params));
+export const useCategories = (date: string) => useQuery(categoriesQueryOptions(date));
+export const useAudit = (params: AuditParams) => useQuery(auditQueryOptions(params));
+export const useAppeals = (params: AppealsParams, enabled = true) => useQuery({ ...appealsQueryOptions(params), enabled });
+export const usePolicy = () => useQuery(policyQueryOptions());
+export const useSimulation = (policy: Policy, date: string, enabled: boolean) => useQuery({ ...simulationQueryOptions(policy, date), enabled });
+
+export function useCreateAppeal(shopId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (text: string) => apiPost<Appeal>(`/shops/${enc(shopId)}/appeals`, { text }),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.appeals });
+      void client.invalidateQueries({ queryKey: keys.audit });
+    },
+  });
+}
+
+export function useAnswerAppeal() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, decision, reason }: { id: number; decision: 'accept' | 'reject'; reason: string }) =>
+      apiPost<Appeal>(`/appeals/${id}/answer`, { decision, reason }),
+    onSuccess: (appeal) => {
+      void client.invalidateQueries({ queryKey: keys.appeals });
+      void client.invalidateQueries({ queryKey: keys.audit });
+      if (appeal?.shopId) void client.invalidateQueries({ queryKey: keys.shop(appeal.shopId) });
+    },
+  });
+}
+
+export function useCreateDecision(shopId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: DecisionInput) => apiPost<Decision>(`/shops/${enc(shopId)}/decisions`, input),
+    onSuccess: () => {
+      // An exemption or an early lift changes the shop's level and the queue.
+      void client.invalidateQueries({ queryKey: keys.shop(shopId) });
+      void client.invalidateQueries({ queryKey: keys.flagged });
+      void client.invalidateQueries({ queryKey: keys.categories });
+      void client.invalidateQueries({ queryKey: keys.audit });
+    },
+  });
+}
+
+export function useActivatePolicy() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (policy: Policy) => apiPost<unknown>('/policy/activate', { policy }),
+    onSuccess: () => {
+      // A new policy recomputes every level.
+      void client.invalidateQueries();
+    },
+  });
+}

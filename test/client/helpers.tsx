@@ -1,0 +1,47 @@
+// Shared helpers for the component tests: a fresh query client per render (no retries, so an error shows
+// at once), English labels, and a fetch stub that answers per path.
+import type { ReactElement } from 'react';
+import { render } from '@testing-library/react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { vi } from 'vitest';
+import i18next from 'i18next';
+import { initI18n, loadLang } from '../../client/lib/i18n';
+import { localeOf } from '../../client/lib/format';
+
+// Both languages loaded once, so a test can switch synchronously.
+await initI18n('en');
+await loadLang('zh');
+
+export function renderWithClient(ui: ReactElement, lang: 'en' | 'zh' = 'en') {
+  void i18next.changeLanguage(lang);
+  document.documentElement.lang = localeOf(lang);
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity, gcTime: Infinity } } });
+  return { client, ...render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>) };
+}
+
+export interface StubResponse {
+  status?: number;
+  body: unknown;
+}
+
+/** A fetch stub: `route(path, url)` returns the response, or a Promise that the test resolves later. */
+export function stubFetch(route: (path: string, url: URL) => StubResponse | Promise<StubResponse>) {
+  const calls: URL[] = [];
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, _init?: RequestInit) => {
+    const url = new URL(String(input), 'http://localhost');
+    calls.push(url);
+    const { status = 200, body } = await route(url.pathname, url);
+    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  });
+  vi.stubGlobal('fetch', fetchMock);
+  return { fetchMock, calls };
+}
+
+/** A promise with its resolve function, to hold a response while the test looks at the loading state. */
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export const SERVER_ERROR: StubResponse = { status: 500, body: { error: 'internal', message: 'internal error; the request id is in the server log', requestId: 'req-1' } };
