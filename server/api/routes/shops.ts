@@ -14,6 +14,7 @@ import { badRequest, notFound } from '../http.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DataRangeRow } from '../../metrics/queries.js';
 
 const DateQuery = z.object({ date: IsoDate.optional() }).strict();
 
@@ -23,18 +24,20 @@ async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> 
 
 export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   const read = ctx.db.read.bind(ctx.db);
+  /** Reads one known shop on a stat date (the one asked for, inside the data, or the last day). */
+  const onDate = <T>(shopId: string, date: string | undefined, fn: (conn: DuckDBConnection, day: string, range: DataRangeRow) => Promise<T | null>) =>
+    read(async (conn) => {
+      await knownShop(conn, shopId);
+      const range = await requireRange(conn);
+      const result = await fn(conn, statDate(range, date), range);
+      if (result === null) throw notFound(`no metrics for shop ${shopId} on that date`);
+      return result;
+    });
 
   api.add({
     method: 'get', path: '/shops/:shopId/metrics', access: 'shop', params: ShopParams, query: ShopMetricsQuery, response: ShopMetricsSchema,
     summary: "A shop's 30-day metrics, level and restrictions on a date (default: the last day with data)",
-    handler: ({ params, query }) =>
-      read(async (conn) => {
-        await knownShop(conn, params.shopId);
-        const range = await requireRange(conn);
-        const metrics = await shopMetrics(conn, range, params.shopId, statDate(range, query.date));
-        if (!metrics) throw notFound(`no metrics for shop ${params.shopId} on that date`);
-        return metrics;
-      }),
+    handler: ({ params, query }) => onDate(params.shopId, query.date, (conn, day, range) => shopMetrics(conn, range, params.shopId, day)),
   });
 
   api.add({
@@ -54,50 +57,28 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/shops/:shopId/cases', access: 'shop', params: ShopParams, query: CasesQuery, response: CasesSchema,
     summary: 'The cases in the window of a date, whether each counts, and the day each leaves the window',
-    handler: ({ params, query }) =>
-      read(async (conn) => {
-        await knownShop(conn, params.shopId);
-        const range = await requireRange(conn);
-        return shopCases(conn, await loadSchedule(conn), range, params.shopId, statDate(range, query.date));
-      }),
+    handler: ({ params, query }) => onDate(params.shopId, query.date, async (conn, day, range) => shopCases(conn, await loadSchedule(conn), range, params.shopId, day)),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/breakdown', access: 'shop', params: ShopParams, query: DateQuery, response: BreakdownSchema,
     summary: 'Interventions in the window by reason, and by week over 12 weeks',
-    handler: ({ params, query }) =>
-      read(async (conn) => {
-        await knownShop(conn, params.shopId);
-        const range = await requireRange(conn);
-        return shopBreakdown(conn, await loadSchedule(conn), params.shopId, statDate(range, query.date));
-      }),
+    handler: ({ params, query }) => onDate(params.shopId, query.date, async (conn, day) => shopBreakdown(conn, await loadSchedule(conn), params.shopId, day)),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/peers', access: 'shop', params: ShopParams, query: DateQuery, response: PeersSchema,
     summary: "The rates of the judged shops of the shop's category, and where the shop stands",
-    handler: ({ params, query }) =>
-      read(async (conn) => {
-        await knownShop(conn, params.shopId);
-        const range = await requireRange(conn);
-        const peers = await shopPeers(conn, params.shopId, statDate(range, query.date));
-        if (!peers) throw notFound(`no metrics for shop ${params.shopId} on that date`);
-        return peers;
-      }),
+    handler: ({ params, query }) => onDate(params.shopId, query.date, (conn, day) => shopPeers(conn, params.shopId, day)),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/forecast', access: 'shop', params: ShopParams, query: DateQuery, response: ForecastSchema,
     summary: 'With no new interventions: when the ratio falls below the threshold, when restrictions lift, and the 7-day headroom',
     handler: ({ params, query }) =>
-      read(async (conn) => {
-        await knownShop(conn, params.shopId);
-        const range = await requireRange(conn);
-        const lifts = (await loadLifts(conn)).get(params.shopId) ?? [];
-        const forecast = await loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, statDate(range, query.date), lifts);
-        if (!forecast) throw notFound(`no metrics for shop ${params.shopId} on that date`);
-        return forecast;
-      }),
+      onDate(params.shopId, query.date, async (conn, day, range) =>
+        loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, day, (await loadLifts(conn)).get(params.shopId) ?? []),
+      ),
   });
 
   api.add({
