@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   const db = await Database.open(config.dbPath, { poolSize: config.poolSize });
   await loadDemoIfEmpty(db);
   const secret = resolveSecret(config.authSecret, config.dataDir);
-  const app = createApp({ db, secret, logger, clientDir: config.clientDir });
+  let stopping = false;
+  const app = createApp({ db, secret, logger, clientDir: config.clientDir, isStopping: () => stopping });
   const server = app.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -75,12 +76,13 @@ async function main(): Promise<void> {
   });
   server.keepAliveTimeout = 5_000;
 
-  // Graceful shutdown: stop taking requests, finish those in flight, checkpoint, exit 0.
-  let stopping = false;
+  // Graceful shutdown: stop taking requests, finish those in flight, checkpoint, exit 0. Answers sent
+  // after the signal say Connection: close, and idle keep-alive connections are closed as they appear.
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     server.close(() => {
       void db.close().then(
         () => process.exit(0),

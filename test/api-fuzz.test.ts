@@ -688,7 +688,7 @@ describe('seeded fuzz run', () => {
     const counts = await tableCounts(db);
     for (const table of ['orders', 'shops', 'cases', 'categories', 'ingest_files', 'schema_migrations']) expect(counts[table], table).toBe(countsBefore[table]);
     const health = await request(server).get('/api/health');
-    expect(health.body).toEqual({ status: 'ok', dataThrough: LAST_DAY });
+    expect(health.body).toEqual({ status: 'ok', dataFrom: '2026-09-01', dataThrough: LAST_DAY });
     const metrics = await send({ method: 'get', url: '/api/shops/B/metrics', token: tokens.reviewer });
     expect(metrics.body).toMatchObject({ shopId: 'B', orders: 1500, interventions: 0 });
     console.info(`fuzz: ${RUNS} requests in ${seconds.toFixed(1)} s, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.js';
@@ -25,6 +25,8 @@ export interface AppOptions {
   clientDir?: string;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute?: number;
+  /** True once the server is shutting down: answers then close their connection. */
+  isStopping?: () => boolean;
 }
 
 export function createApp(options: AppOptions): Express {
@@ -32,6 +34,10 @@ export function createApp(options: AppOptions): Express {
   const ctx: AppContext = { db: options.db, secret: options.secret };
   const app = express();
   app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    if (options.isStopping?.()) res.setHeader('Connection', 'close');
+    next();
+  });
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({
@@ -65,19 +71,26 @@ export function createApp(options: AppOptions): Express {
   policyRoutes(registry, ctx);
   ingestRoutes(registry, ctx);
   api.use(publicRoutes);
-  // Only failed authentications count against the limit, so honest heavy use is never throttled.
+  // Only failed authentications count (so honest heavy use is never throttled); an address past the
+  // limit is locked out for the rest of the minute, whatever token it then shows.
+  const limit = options.authFailuresPerMinute ?? 60;
+  const clientKey = (req: express.Request) => ipKeyGenerator(req.ip ?? 'unknown');
+  const tooMany = () => new HttpError(429, 'too_many_requests', 'too many failed authentications; wait a minute');
+  const failures = rateLimit({
+    windowMs: 60_000,
+    limit,
+    keyGenerator: clientKey,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(tooMany()),
+  });
   api.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: options.authFailuresPerMinute ?? 60,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      skipSuccessfulRequests: true,
-      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-      handler: (_req, _res, next) => next(new HttpError(429, 'too_many_requests', 'too many failed authentications; wait a minute')),
+    authenticate(options.secret, {
+      lockedOut: async (req) => ((await failures.getKey(clientKey(req)))?.totalHits ?? 0) >= limit,
+      countFailure: failures,
+      tooMany,
     }),
   );
-  api.use(authenticate(options.secret));
   api.use(privateRoutes);
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} /api${req.path}`)));
   app.use('/api', api);

@@ -28,18 +28,27 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Requires a valid bearer token; 401 otherwise. */
-export function authenticate(secret: Uint8Array): RequestHandler {
-  return async (req, _res, next) => {
+export interface FailedAuthLimit {
+  lockedOut: (req: Request) => Promise<boolean>;
+  /** Counts one failure (a limiter middleware: passes an error on past the limit). */
+  countFailure: RequestHandler;
+  tooMany: () => HttpError;
+}
+
+/** Requires a valid bearer token; 401 otherwise, each failure counted (429 past the limit). */
+export function authenticate(secret: Uint8Array, limit: FailedAuthLimit): RequestHandler {
+  return async (req, res, next) => {
+    if (await limit.lockedOut(req)) return next(limit.tooMany());
+    const fail = (message: string) => limit.countFailure(req, res, (error?: unknown) => next(error ?? new HttpError(401, 'unauthorized', message)));
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return next(new HttpError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer TOKEN)'));
+    if (!match) return fail('missing bearer token (Authorization: Bearer TOKEN)');
     try {
       req.principal = await verifyToken(secret, match[1]);
-      next();
     } catch (error) {
-      next(new HttpError(401, 'unauthorized', error instanceof AuthError ? error.message : 'the token is not valid'));
+      return fail(error instanceof AuthError ? error.message : 'the token is not valid');
     }
+    next();
   };
 }
 

@@ -104,8 +104,23 @@ export class Database {
     else this.idle.push(conn);
   }
 
-  /** Runs fn on a connection of its own; at most poolSize queries run at once. */
+  /**
+   * Runs fn on a connection of its own inside one transaction, so every query of it reads the same
+   * snapshot (wholly before or wholly after any write); at most poolSize run at once.
+   */
   async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.withConnection(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        return await fn(conn);
+      } finally {
+        // Reads change nothing; ending the transaction either way releases the snapshot.
+        await conn.run('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
+  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.acquire();
     try {
       return await fn(conn);
@@ -117,7 +132,7 @@ export class Database {
   /** Runs fn in one transaction, one writer at a time: all of it commits, or none of it. */
   async write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.writer.run(() =>
-      this.read(async (conn) => {
+      this.withConnection(async (conn) => {
         await conn.run('BEGIN TRANSACTION');
         try {
           const result = await fn(conn);
@@ -135,7 +150,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writer.run(async () => {
-      if (this.path !== ':memory:') await this.read((conn) => conn.run('CHECKPOINT')).catch(() => undefined);
+      if (this.path !== ':memory:') await this.withConnection((conn) => conn.run('CHECKPOINT')).catch(() => undefined);
       this.closed = true;
     });
     for (const conn of this.connections) conn.closeSync();

@@ -72,7 +72,7 @@ export async function* readCsv(file: string, columns: string[], onProgress?: Rea
   }
   if (total === 0) throw new FileError(`is empty; expected the header ${columns.join(',')}`);
   const broken: RawRecord[] = [];
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: 1_000_000 });
+  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: 64 << 20 });
   parser.on('skip', (error: Error & { lines?: number }) => {
     broken.push({ line: error.lines ?? 0, broken: `not valid CSV: ${error.message}` });
   });
