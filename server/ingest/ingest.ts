@@ -92,6 +92,10 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     for (const { file, kind } of planned) {
       const report: FileReport = { file: displayName(file), kind, accepted: 0, rejected: 0, rejects: [] };
       reports.push(report);
+      if (!fs.existsSync(file)) {
+        report.error = 'does not exist';
+        continue;
+      }
       if (!kind) {
         report.error = `cannot tell its table from the name: the name must start with ${KINDS.join(', ')} and end in .csv or .parquet`;
         continue;
