@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   DuckDBConnection,
   DuckDBInstance,
+  type DuckDBPreparedStatement,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { migrate } from './migrations.js';
@@ -24,6 +25,20 @@ function normalize(value: unknown): unknown {
 export async function queryRows<T = Row>(conn: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
   const reader = await conn.runAndReadAll(sql, params);
   const rows = reader.getRowObjectsJS() as Row[];
+  for (const row of rows) for (const key of Object.keys(row)) row[key] = normalize(row[key]);
+  return rows as T[];
+}
+
+const preparedByConnection = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+
+/** Like queryRows, but the statement is prepared once per connection (for the hot read paths). */
+export async function queryPrepared<T = Row>(conn: DuckDBConnection, sql: string, params: Record<string, DuckDBValue>): Promise<T[]> {
+  let statements = preparedByConnection.get(conn);
+  if (!statements) preparedByConnection.set(conn, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = await conn.prepare(sql)));
+  statement.bind(params);
+  const rows = (await statement.runAndReadAll()).getRowObjectsJS() as Row[];
   for (const row of rows) for (const key of Object.keys(row)) row[key] = normalize(row[key]);
   return rows as T[];
 }

@@ -9,7 +9,7 @@ import type { Appeal } from '../contracts/governance.js';
 import type { Decision } from '../contracts/shop.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { refreshMetrics } from '../metrics/refresh.js';
-import { dataRange, shopMetrics } from '../metrics/queries.js';
+import { dataRange, shopMetricsOn } from '../metrics/queries.js';
 import { appendAudit, nextId } from './audit.js';
 
 interface ActiveEpisode {
@@ -49,7 +49,7 @@ export async function decide(
   const episode = await activeEpisode(conn, shopId, day);
   if (body.action !== 'note' && !episode) throw conflict(`shop ${shopId} has no restriction in force on ${day}; only a note can be recorded`);
   if (body.action === 'exempt' && body.until! < day) throw badRequest(`until: ${body.until} is before the stat date ${day}`);
-  const before = await shopMetrics(conn, range, shopId, day);
+  const before = await shopMetricsOn(conn, shopId, day);
   const id = await nextId(conn);
   await conn.run(
     `INSERT INTO decisions VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now())`,

@@ -1,6 +1,6 @@
 // Read-side queries: each reads precomputed rows (shop_day, category_day, restriction_episodes).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryOne, queryRows } from '../db/database.js';
+import { queryOne, queryPrepared, queryRows } from '../db/database.js';
 import type { FlaggedQuery, ShopMetrics } from '../contracts/metrics.js';
 
 export interface DataRangeRow {
@@ -73,16 +73,40 @@ function toShopMetrics(row: ShopDayRow, restrictions: ShopMetrics['restrictions'
   return { ...rest, window: { from: windowFrom, to: row.date }, restrictions, policyVersion };
 }
 
-export async function shopMetrics(conn: DuckDBConnection, range: DataRangeRow, shopId: string, date: string): Promise<ShopMetrics | null> {
-  const row = await queryOne<ShopDayRow>(
-    conn,
-    `SELECT ${SHOP_DAY_COLUMNS} FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id
-     WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
-    { shopId, date, windowDays: range.windowDays },
-  );
+/**
+ * The hot path of DESIGN §4: one prepared statement gives the shop-day row, its restrictions in force
+ * (with exemptions) and the policy version of the day. The date defaults to the last day with data;
+ * null when the shop is unknown or the date is outside the data (the caller says which).
+ */
+const SHOP_METRICS = `
+WITH r AS (SELECT first_day, last_day, window_days FROM data_range),
+target AS (SELECT coalesce($date::DATE, (SELECT last_day FROM r)) AS day)
+SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categoryId",
+  strftime(d.day, '%Y-%m-%d') AS date, strftime(d.day - (r.window_days - 1), '%Y-%m-%d') AS "windowFrom",
+  d.orders, d.interventions, d.complaints, d.rate, d.category_mean AS "categoryMean", d.ratio,
+  d.judged, d.flagged, d.level, d.consecutive_flagged AS "consecutiveFlaggedDays",
+  (SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= d.day
+   ORDER BY effective_from DESC NULLS LAST, created_at DESC LIMIT 1) AS "policyVersion",
+  (SELECT to_json(list({'code': c.code, 'since': strftime(c.start_day, '%Y-%m-%d'),
+                        'exemptUntil': strftime(c.exempt_until, '%Y-%m-%d')} ORDER BY c.start_day, c.n))
+   FROM (SELECT unnest(e.codes) AS code, generate_subscripts(e.codes, 1) AS n, e.start_day,
+           (SELECT max(x.until_day) FROM decisions x WHERE x.shop_id = e.shop_id AND x.action = 'exempt'
+              AND x.effective_day <= d.day AND x.until_day >= d.day) AS exempt_until
+         FROM restriction_episodes e
+         WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) c
+  )::VARCHAR AS restrictions
+FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id, r, target t
+WHERE d.shop_id = $shopId AND d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
+
+export async function shopMetricsOn(conn: DuckDBConnection, shopId: string, date: string | null): Promise<ShopMetrics | null> {
+  const rows = await queryPrepared<ShopDayRow & { policyVersion: string; restrictions: string | null }>(conn, SHOP_METRICS, { shopId, date });
+  const row = rows[0];
   if (!row) return null;
-  const restrictions = await restrictionsOn(conn, [shopId], date);
-  return toShopMetrics(row, restrictions.get(shopId) ?? [], await versionOn(conn, range, date));
+  const { windowFrom, restrictions, ...rest } = row;
+  const list = (restrictions ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }[]) : []).map((r) =>
+    r.exemptUntil ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil } : { code: r.code, since: r.since },
+  );
+  return { ...rest, window: { from: windowFrom, to: row.date }, restrictions: list };
 }
 
 // Sort keys come from this whitelist only; never from the request text.

@@ -149,6 +149,8 @@ SELECT f.shop_id, f.day, f.category_id, f.orders::INTEGER, f.interventions::INTE
   f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
   f.judged, f.complete, f.flagged, f.consecutive_flagged::INTEGER, coalesce(l.level, 'none'),
   coalesce(l.run_days, 0), coalesce(l.clean_days, 0)
-FROM tmp_shop_flags f LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day`;
+FROM tmp_shop_flags f LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day
+-- Stored in shop order, so a lookup of one shop skips most row groups (zone maps).
+ORDER BY f.shop_id, f.day`;
 
 export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;
