@@ -4,7 +4,7 @@ import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient }
 import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
 import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
-import type { Appeal, AuditEntry, Categories, Simulation } from '../../server/contracts/governance';
+import type { Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Simulation } from '../../server/contracts/governance';
 import type { Policy } from '../../server/policy/policy';
 import { ApiError, apiGet, apiPost } from './api';
 import { decodeClaims } from '../app/auth';
@@ -44,19 +44,8 @@ export interface FlaggedParams {
   limit: number;
   offset: number;
 }
-export interface AuditParams {
-  shopId?: string;
-  actor?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-  limit: number;
-  offset: number;
-}
-export interface AuditPage {
-  total: number;
-  items: AuditEntry[];
-}
+export type AuditParams = AuditFilter;
+export type { AuditPage };
 export type AppealState = Appeal['state'];
 export interface AppealsParams {
   state?: AppealState;

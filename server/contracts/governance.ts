@@ -75,6 +75,9 @@ export const AuditEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 export const AuditSchema = z.object({ total: z.number().int(), items: z.array(AuditEntrySchema) });
+/** The audit log's filters as parsed (defaults applied). */
+export type AuditFilter = z.output<typeof AuditQuery>;
+export type AuditPage = z.infer<typeof AuditSchema>;
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** POST /api/policy/simulate { policy, date? } → per category, counts under active and candidate. */

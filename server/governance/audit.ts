@@ -3,7 +3,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import type { Principal } from '../auth/tokens.js';
-import type { AuditEntry } from '../contracts/governance.js';
+import type { AuditEntry, AuditFilter } from '../contracts/governance.js';
 
 export async function nextId(conn: DuckDBConnection): Promise<number> {
   const row = await queryOne<{ id: number }>(conn, "SELECT nextval('governance_seq') AS id");
@@ -18,15 +18,6 @@ export async function appendAudit(conn: DuckDBConnection, who: Principal, action
   return id;
 }
 
-export interface AuditFilter {
-  shopId?: string;
-  actor?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-  limit: number;
-  offset: number;
-}
 
 export async function readAudit(conn: DuckDBConnection, filter: AuditFilter): Promise<{ total: number; items: AuditEntry[] }> {
   const where = `($shopId::VARCHAR IS NULL OR shop_id = $shopId) AND ($actor::VARCHAR IS NULL OR actor = $actor)
