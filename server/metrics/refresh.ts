@@ -2,7 +2,7 @@
 // policy schedule. compute() builds connection-local temp tables only, so a simulation can run it
 // beside the readers; refreshMetrics() then replaces the materialized tables inside the caller's
 // transaction, so readers see the old numbers or the new ones, never a mix.
-import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, DOUBLE, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
@@ -46,12 +46,13 @@ export async function computeRange(conn: DuckDBConnection, policy: Policy): Prom
     );
     return seam?.first && seam.last ? { first: seam.first, last: seam.last } : null;
   }
+  // min and max of the instants first (answered from column statistics), then their local days.
   const row = await queryOne<{ first: string | null; last: string | null }>(
     conn,
-    `SELECT strftime(min(CAST(timezone($tz, paid_at) AS DATE)), '%Y-%m-%d') AS first,
-            strftime(greatest(max(CAST(timezone($tz, paid_at) AS DATE)),
-                              (SELECT max(CAST(timezone($tz, opened_at) AS DATE)) FROM cases)), '%Y-%m-%d') AS last
-     FROM orders`,
+    `WITH t AS (SELECT min(paid_at) AS first_at, max(paid_at) AS last_at, (SELECT max(opened_at) FROM cases) AS last_case_at FROM orders)
+     SELECT strftime(CAST(timezone($tz, first_at) AS DATE), '%Y-%m-%d') AS first,
+            strftime(greatest(CAST(timezone($tz, last_at) AS DATE), CAST(timezone($tz, last_case_at) AS DATE)), '%Y-%m-%d') AS last
+     FROM t`,
     { tz: policy.timeZone },
   );
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
@@ -153,22 +154,38 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   await conn.run(sql.SHOP_DAY);
   // Episodes: those that start in range are recomputed; those in force the day before were resumed by the walk.
   await conn.run('DELETE FROM restriction_episodes WHERE start_day >= $from::DATE OR (end_day IS NULL OR end_day >= $from::DATE)', since);
-  for (const { shopId, episode: e } of computed.episodes) {
-    await conn.run(
-      `INSERT INTO restriction_episodes VALUES ($shop, $level, $codes::VARCHAR[], $start::DATE, $end::DATE, $orders, $interventions, $rate, $mean, $ratio, $flaggedDays, $version)`,
-      {
-        shop: shopId, level: e.level, codes: JSON.stringify(e.codes), start: e.startDay, end: e.endDay,
-        orders: e.orders, interventions: e.interventions, rate: e.rate, mean: e.categoryMean, ratio: e.ratio,
-        flaggedDays: e.flaggedDays, version: e.policyVersion,
-      },
-    );
-  }
+  await appendEpisodes(conn, computed.episodes);
   const policy = schedule.active;
   await conn.run('DELETE FROM data_range');
   await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', { ...computed.range, window: policy.windowDays, version: policy.version });
   const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_flags');
   await dropTemp(conn);
   return { range: computed.range, from, shopDays: count?.n ?? 0, flaggedShops: computed.walkedShops.length, episodes: computed.episodes.length, ms: performance.now() - started };
+}
+
+/** Appends episodes to restriction_episodes through a staging table (one append, not a statement each). */
+async function appendEpisodes(conn: DuckDBConnection, episodes: { shopId: string; episode: Episode }[]): Promise<void> {
+  if (episodes.length === 0) return;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE tmp_episodes (shop_id VARCHAR, level VARCHAR, codes VARCHAR, start_day DATE, end_day DATE,
+    orders INTEGER, interventions INTEGER, rate DOUBLE, category_mean DOUBLE, ratio DOUBLE, flagged_days INTEGER, policy_version VARCHAR)`);
+  const col = <T>(f: (x: { shopId: string; episode: Episode }) => T) => episodes.map(f);
+  await appendColumns(conn, 'tmp_episodes', [VARCHAR, VARCHAR, VARCHAR, DATE, DATE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, VARCHAR], [
+    col((x) => x.shopId),
+    col((x) => x.episode.level),
+    col((x) => JSON.stringify(x.episode.codes)),
+    col((x) => dateValue(x.episode.startDay)),
+    col((x) => (x.episode.endDay ? dateValue(x.episode.endDay) : null)),
+    col((x) => x.episode.orders),
+    col((x) => x.episode.interventions),
+    col((x) => x.episode.rate),
+    col((x) => x.episode.categoryMean),
+    col((x) => x.episode.ratio),
+    col((x) => x.episode.flaggedDays),
+    col((x) => x.episode.policyVersion),
+  ]);
+  await conn.run(`INSERT INTO restriction_episodes SELECT shop_id, level, codes::VARCHAR[], start_day, end_day, orders, interventions, rate,
+    category_mean, ratio, flagged_days, policy_version FROM tmp_episodes`);
+  await conn.run('DROP TABLE tmp_episodes');
 }
 
 interface SeriesRow {
