@@ -15,12 +15,20 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
   return value;
 }
 
+function memoryFromEnv(name: string, fallback: string): string {
+  const raw = process.env[name] || fallback;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw)) throw new Error(`${name}=${raw}: expected a size such as 1GB or 512MB`);
+  return raw;
+}
+
 export interface Config {
   port: number;
   dbPath: string;
   dataDir: string;
   authSecret: string | undefined;
   poolSize: number;
+  /** DuckDB's memory limit (its buffer manager spills to disk past it). */
+  memoryLimit: string;
   logLevel: string;
   demo: { enabled: boolean; shops: number; days: number; seed: number };
   clientDir: string;
@@ -34,6 +42,7 @@ export function loadConfig(): Config {
     dataDir,
     authSecret: process.env.AUTH_SECRET || undefined,
     poolSize: intFromEnv('DB_POOL_SIZE', 4, 1, 64),
+    memoryLimit: memoryFromEnv('DB_MEMORY_LIMIT', '1GB'),
     logLevel: process.env.LOG_LEVEL || 'info',
     demo: {
       enabled: process.env.DEMO !== 'off',

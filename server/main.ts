@@ -61,7 +61,7 @@ async function signInLinks(db: Database, secret: Uint8Array, base: string): Prom
 
 async function main(): Promise<void> {
   buildClientIfMissing();
-  const db = await Database.open(config.dbPath, { poolSize: config.poolSize });
+  const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit });
   await loadDemoIfEmpty(db);
   const secret = resolveSecret(config.authSecret, config.dataDir);
   let stopping = false;

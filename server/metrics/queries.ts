@@ -96,7 +96,7 @@ SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categ
          WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) c
   )::VARCHAR AS restrictions
 FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id, r, target t
-WHERE d.shop_id = $shopId AND d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
+WHERE d.shop_id = $shopId AND s.shop_id = $shopId AND d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
 
 export async function shopMetricsOn(conn: DuckDBConnection, shopId: string, date: string | null): Promise<ShopMetrics | null> {
   const rows = await queryPrepared<ShopDayRow & { policyVersion: string; restrictions: string | null }>(conn, SHOP_METRICS, { shopId, date });
