@@ -1,7 +1,7 @@
 // The small pieces every route uses: typed input parsing, authentication, JSON errors.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { AuthError, canReadShop, verifyToken, type Principal, type Role } from '../auth/tokens.js';
+import { AuthError, canReadShop, verificationKey, verifyToken, type Principal, type Role } from '../auth/tokens.js';
 
 import { HttpError, badRequest, forbidden } from '../errors.js';
 
@@ -37,6 +37,7 @@ export interface FailedAuthLimit {
 
 /** Requires a valid bearer token; 401 otherwise, each failure counted (429 past the limit). */
 export function authenticate(secret: Uint8Array, limit: FailedAuthLimit): RequestHandler {
+  const key = verificationKey(secret);
   return async (req, res, next) => {
     if (await limit.lockedOut(req)) return next(limit.tooMany());
     const fail = (message: string) => limit.countFailure(req, res, (error?: unknown) => next(error ?? new HttpError(401, 'unauthorized', message)));
@@ -44,7 +45,7 @@ export function authenticate(secret: Uint8Array, limit: FailedAuthLimit): Reques
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return fail('missing bearer token (Authorization: Bearer TOKEN)');
     try {
-      req.principal = await verifyToken(secret, match[1]);
+      req.principal = await verifyToken(key, match[1]);
     } catch (error) {
       return fail(error instanceof AuthError ? error.message : 'the token is not valid');
     }

@@ -52,7 +52,12 @@ export async function signToken(secret: Uint8Array, principal: { role: Role; sho
 
 export class AuthError extends Error {}
 
-export async function verifyToken(secret: Uint8Array, token: string): Promise<Principal> {
+/** The secret as a key object, imported once (jose would import raw bytes again on every verify). */
+export function verificationKey(secret: Uint8Array): crypto.KeyObject {
+  return crypto.createSecretKey(secret);
+}
+
+export async function verifyToken(secret: Uint8Array | crypto.KeyObject, token: string): Promise<Principal> {
   try {
     // Only HS256 is accepted: 'none' and every other algorithm fail here.
     const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });

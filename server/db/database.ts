@@ -51,7 +51,8 @@ export async function execute(conn: DuckDBConnection, sql: string, params?: Para
   await conn.run(sql, params);
 }
 
-class Mutex {
+/** Runs async work one at a time, in arrival order. */
+export class Mutex {
   private tail: Promise<void> = Promise.resolve();
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const previous = this.tail;

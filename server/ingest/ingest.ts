@@ -86,7 +86,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
 
   return db.write(async (conn) => {
     const policy = await ensureActivePolicy(conn);
-    const ctx: FieldContext = { timeZone: policy.timeZone, nowMicros: BigInt(now.getTime()) * 1000n };
+    const ctx: FieldContext & { countBasis: string } = { timeZone: policy.timeZone, countBasis: policy.countBasis, nowMicros: BigInt(now.getTime()) * 1000n };
     const reports: FileReport[] = [];
     const affected: Affected = { full: false, from: null };
     for (const { file, kind } of planned) {
@@ -127,7 +127,7 @@ async function loadFile(
   conn: DuckDBConnection,
   file: string,
   spec: TableSpec,
-  ctx: FieldContext,
+  ctx: FieldContext & { countBasis: string },
   report: FileReport,
   affected: Affected,
   onProgress?: IngestOptions['onProgress'],
@@ -142,7 +142,6 @@ async function loadFile(
     report.rejects.push(id ? { line, column, reason, id: id.slice(0, 64) } : { line, column, reason });
   };
 
-  const seen = new Map<string, number>(); // id → first line, for duplicates inside one file
   let buffer: unknown[][] = spec.columns.map(() => []);
   let lines: bigint[] = [];
   const types = [BIGINT, ...spec.columns.map((c) => c.stageType)];
@@ -175,30 +174,26 @@ async function loadFile(
       }
     }
     if (bad) continue;
-    const id = values[0] as string;
-    const firstLine = seen.get(id);
-    if (firstLine !== undefined) {
-      reject(record.line, spec.id, `${spec.id}: ${id} appears again (first on line ${firstLine})`, id);
-      continue;
-    }
-    seen.set(id, record.line);
     lines.push(BigInt(record.line));
     values.forEach((v, i) => buffer[i].push(v));
     if (lines.length >= STAGE_FLUSH) await flush();
   }
   await flush();
 
-  // Checks that need the database: each names the rows it rejects; those rows leave the stage.
-  for (const check of spec.checks) {
+  // Checks that need the database: each names the rows it rejects; those rows leave the stage. First,
+  // an id repeated inside the file (in SQL: a file may hold more ids than a JS Map can).
+  const duplicates = `SELECT line, '${spec.id}', '${spec.id}: ' || ${spec.id} || ' appears again (first on line ' || first_line || ')'
+    FROM (SELECT line, ${spec.id}, min(line) OVER (PARTITION BY ${spec.id}) AS first_line FROM stage) WHERE line > first_line`;
+  for (const check of [duplicates, ...spec.checks]) {
     const bad = await queryRows<{ line: number; column_name: string; reason: string; id: string }>(
       conn,
       `SELECT t.*, s.${spec.id} AS id FROM (${check}) AS t(line, column_name, reason) JOIN stage s USING (line) ORDER BY line`,
     );
     if (bad.length === 0) continue;
-    for (const row of bad) reject(row.line, row.column_name, `${row.column_name}: ${row.reason}`, row.id);
+    for (const row of bad) reject(row.line, row.column_name, row.reason.startsWith(`${row.column_name}: `) ? row.reason : `${row.column_name}: ${row.reason}`, row.id);
     await conn.run(`DELETE FROM stage WHERE line IN (SELECT t.line FROM (${check}) AS t(line, column_name, reason))`);
   }
-  await noteAffectedDays(conn, spec, ctx.timeZone, affected);
+  await noteAffectedDays(conn, spec, ctx.timeZone, ctx.countBasis, affected);
   // Upsert by id: a row with an id already stored replaces it.
   await conn.run(`DELETE FROM ${spec.target} WHERE ${spec.id} IN (SELECT ${spec.id} FROM stage)`);
   await conn.run(`INSERT INTO ${spec.target} SELECT ${spec.insertSelect} FROM stage`);
@@ -220,7 +215,7 @@ interface Affected {
  * replace (a case can move, or its order's paid day when cases count by it). A new shop or a shop that
  * changes category changes every day.
  */
-async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZone: string, affected: Affected): Promise<void> {
+async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZone: string, countBasis: string, affected: Affected): Promise<void> {
   let sql: string | null = null;
   if (spec.kind === 'shops') {
     const changed = await queryRows(conn, 'SELECT 1 AS one FROM stage s LEFT JOIN shops t USING (shop_id) WHERE t.shop_id IS NULL OR t.category_id <> s.category_id LIMIT 1');
@@ -231,9 +226,13 @@ async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZon
     sql = `SELECT paid_at AS t FROM stage UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN stage s ON s.order_id = o.order_id`;
   } else if (spec.kind === 'interventions') {
     sql = `SELECT opened_at AS t FROM stage
-           UNION ALL SELECT c.opened_at FROM cases c SEMI JOIN stage s ON s.case_id = c.case_id
+           UNION ALL SELECT c.opened_at FROM cases c SEMI JOIN stage s ON s.case_id = c.case_id`;
+    // Cases that count by their order's paid day move that day's window instead.
+    if (countBasis === 'order_paid') {
+      sql += `
            UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN stage s ON s.order_id = o.order_id
            UNION ALL SELECT o.paid_at FROM orders o SEMI JOIN (SELECT c.order_id FROM cases c SEMI JOIN stage s ON s.case_id = c.case_id) r ON r.order_id = o.order_id`;
+    }
   }
   if (!sql) return;
   const rows = await queryRows<{ day: string | null }>(conn, `SELECT strftime(CAST(timezone($tz, min(t)) AS DATE), '%Y-%m-%d') AS day FROM (${sql})`, { tz: timeZone });

@@ -31,10 +31,14 @@ WITH daily AS (
   UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
 ),
 case_days AS (
-  SELECT DISTINCT c.shop_id, c.kind, c.order_id,
-    CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) AS day
-  FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
-  WHERE NOT c.excluded AND NOT $seam
+  -- By the day a case was opened; the join to orders only when cases count by their order's paid day.
+  SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, c.opened_at) AS DATE) AS day
+  FROM cases c
+  WHERE NOT c.excluded AND NOT $seam AND $basis = 'case_opened'
+  UNION ALL
+  SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, o.paid_at) AS DATE) AS day
+  FROM cases c JOIN orders o ON o.order_id = c.order_id
+  WHERE NOT c.excluded AND NOT $seam AND $basis = 'order_paid'
 ),
 case_spans AS (
   SELECT shop_id, kind, day AS enter_day,

@@ -10,11 +10,16 @@ import { appendAudit } from '../../governance/audit.js';
 import { dataRange } from '../../metrics/queries.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import { badRequest } from '../http.js';
+import { Mutex } from '../../db/database.js';
 import type { ApiRegistry } from '../registry.js';
 
 const VersionSchema = z.object({ version: z.string(), createdAt: z.string(), createdBy: z.string(), active: z.boolean(), effectiveFrom: z.string().nullable(), policy: PolicySchema });
 
 export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
+  // Simulations run one at a time: each recomputes every shop-day, so two at once only share the CPU and
+  // double the memory.
+  const simulations = new Mutex();
+
   api.add({
     method: 'get', path: '/policy', access: 'any', response: z.object({ active: PolicySchema, versions: z.array(VersionSchema) }),
     summary: 'The active policy and every version with the day it took effect',
@@ -31,10 +36,12 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
     summary: 'What a candidate policy would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
     status: 200,
     handler: ({ body }) =>
-      ctx.db.read(async (conn) => {
-        const range = await requireRange(conn);
-        return simulatePolicy(conn, await loadSchedule(conn), body.policy, statDate(range, body.date));
-      }),
+      simulations.run(() =>
+        ctx.db.read(async (conn) => {
+          const range = await requireRange(conn);
+          return simulatePolicy(conn, await loadSchedule(conn), body.policy, statDate(range, body.date));
+        }),
+      ),
   });
 
   api.add({
