@@ -1,0 +1,478 @@
+// npm run bench -- [--shops 100000] [--days 90] [--seed 7] [--out bench/results/latest.json]
+//                  [--skip-http] [--connections 1,8,32] [--seconds 8] [--work DIR] [--keep]
+//                  [--max-rows-per-file 8000000] [--log-level warn]
+//
+// Issue 5's benchmark, in one run on the same tables: generate the data (and Parquet copies), ingest
+// it from CSV and from Parquet into fresh databases, rebuild every metric against a lower bound
+// (DuckDB's bare group-by of orders and cases by shop and day), append one more day, then load the
+// API of the real server (a child process) from this process with autocannon and read the server's
+// peak memory. Prints a table with the targets beside the figures and writes every figure to JSON.
+// Ratios are the point: this machine is noisy, two measurements taken minutes apart are not.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { signToken } from '../server/auth/tokens.js';
+import { Database, queryOne, queryRows } from '../server/db/database.js';
+import { ingestFiles, type IngestReport } from '../server/ingest/ingest.js';
+import { refreshMetrics } from '../server/metrics/refresh.js';
+import { DEFAULT_POLICY } from '../server/policy/policy.js';
+import { addDays, generate, nextDay, parquetCopies, splitOrders, type DayFiles } from './lib/data.js';
+import { load, MemorySampler, memoryOf, probe, startBareServer, startServer, stopServer, type Endpoint, type LoadResult } from './lib/http.js';
+import { StepTimer, type StepTime } from './lib/profile.js';
+import { int, log, mib, ms, pct, progress, ratio, table, type Line } from './lib/report.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The data's last day is fixed, so runs on different dates are the same data. */
+const END = '2026-11-30';
+/** Ingest time: after every generated timestamp and the appended days. */
+const NOW = new Date('2027-01-01T00:00:00Z');
+const TZ = DEFAULT_POLICY.timeZone;
+/** Orders per input file, well under the 2^24 ids one file's ingest can hold in a Map. */
+const MAX_ROWS_PER_FILE = 8_000_000;
+
+const TARGETS = {
+  rebuildOverLowerBound: 1.5,
+  dayRefreshShare: 0.05,
+  shopMetricsP95Ms: 10,
+  shopMetricsReqPerSec32: 2000,
+  flaggedP95Ms: 30,
+  serverMemoryBytes: 2 * 1024 ** 3,
+};
+
+interface Options {
+  shops: number;
+  days: number;
+  seed: number;
+  out: string;
+  skipHttp: boolean;
+  connections: number[];
+  seconds: number;
+  work: string | null;
+  keep: boolean;
+  logLevel: string;
+  maxRowsPerFile: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      shops: { type: 'string', default: '100000' },
+      days: { type: 'string', default: '90' },
+      seed: { type: 'string', default: '7' },
+      out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'latest.json') },
+      'skip-http': { type: 'boolean', default: false },
+      connections: { type: 'string', default: '1,8,32' },
+      seconds: { type: 'string', default: '8' },
+      work: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+      'max-rows-per-file': { type: 'string', default: String(MAX_ROWS_PER_FILE) },
+    },
+  });
+  const whole = (name: string, raw: string, min: number, max: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} ${raw}: expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const connections = values.connections!.split(',').map((c) => whole('connections', c.trim(), 1, 1024));
+  return {
+    shops: whole('shops', values.shops!, 1, 999_999),
+    days: whole('days', values.days!, 31, 3650),
+    seed: whole('seed', values.seed!, 0, 2 ** 31 - 1),
+    out: path.resolve(values.out!),
+    skipHttp: values['skip-http']!,
+    connections: [...new Set(connections)].sort((a, b) => a - b),
+    seconds: whole('seconds', values.seconds!, 1, 600),
+    work: values.work ? path.resolve(values.work) : null,
+    keep: values.keep!,
+    logLevel: values['log-level']!,
+    maxRowsPerFile: whole('max-rows-per-file', values['max-rows-per-file']!, 1000, 16_000_000),
+  };
+}
+
+/** The code measured: the commit and how many files differ from it (others may be editing). */
+function gitState(): { commit: string; changedFiles: number } | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', 'HEAD'), changedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A digest of server/: this process loads the server code once at its start, the server child at
+ * the API phase; if the code changed in between, the two halves measured different code.
+ */
+function serverCodeDigest(): string {
+  const hash = crypto.createHash('sha1');
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ts|json|sql)$/.test(entry.name)) hash.update(full).update(fs.readFileSync(full));
+    }
+  };
+  walk(path.join(ROOT, 'server'));
+  return hash.digest('hex').slice(0, 12);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - started };
+}
+
+function fileProgress(): (file: string, done: number, total: number) => void {
+  const printers = new Map<string, (done: number, total: number) => void>();
+  return (file, done, total) => {
+    const name = path.basename(file);
+    if (!printers.has(name)) printers.set(name, progress(`loading ${name}`));
+    printers.get(name)!(done, total);
+  };
+}
+
+function checkClean(report: IngestReport, what: string): void {
+  if (report.exitCode === 0 && report.rejected === 0) return;
+  const first = report.files.flatMap((f) => [f.error ? `${f.file}: ${f.error}` : null, ...f.rejects.slice(0, 3).map((r) => `${f.file}:${r.line} ${r.reason}`)]).filter(Boolean);
+  throw new Error(`${what} did not load cleanly (exit ${report.exitCode}, ${report.rejected} rejected): ${first.join('; ')}`);
+}
+
+interface IngestFigures {
+  rows: number;
+  ms: number;
+  refreshMs: number;
+  rowsPerSec: number;
+  /** Rows per second of reading, checking and storing alone (the refresh taken out). */
+  loadRowsPerSec: number;
+  inputBytes: number;
+  steps: StepTime[];
+}
+
+async function ingestInto(dbPath: string, inputs: string[], inputBytes: number, what: string): Promise<{ db: Database; figures: IngestFigures }> {
+  for (const suffix of ['', '.wal']) fs.rmSync(dbPath + suffix, { force: true });
+  const db = await Database.open(dbPath, { poolSize: 2 });
+  const timer = new StepTimer();
+  log(`ingest ${what} into a fresh database`);
+  const { value: report, ms: total } = await timed(() => ingestFiles(timer.wrapDatabase(db), inputs, { now: NOW, source: 'bench', onProgress: fileProgress() }));
+  checkClean(report, what);
+  const refreshMs = report.refresh?.ms ?? 0;
+  const figures: IngestFigures = {
+    rows: report.accepted,
+    ms: total,
+    refreshMs,
+    rowsPerSec: report.accepted / (total / 1000),
+    loadRowsPerSec: report.accepted / ((total - refreshMs) / 1000),
+    inputBytes,
+    steps: timer.list().slice(0, 12),
+  };
+  log(`  ${int(figures.rows)} rows in ${ms(total)}: ${int(figures.rowsPerSec)} rows/s (${int(figures.loadRowsPerSec)} rows/s without the refresh of ${ms(refreshMs)})`);
+  return { db, figures };
+}
+
+/** The bare group-by of orders and cases by shop and local day, materialized: what no rebuild can beat. */
+async function lowerBound(db: Database): Promise<number> {
+  return db.read(async (conn) => {
+    const started = performance.now();
+    await conn.run(`CREATE OR REPLACE TEMP TABLE lb_orders AS SELECT shop_id, CAST(timezone('${TZ}', paid_at) AS DATE) AS d, count(*) AS n FROM orders GROUP BY ALL`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE lb_cases AS SELECT shop_id, CAST(timezone('${TZ}', opened_at) AS DATE) AS d, count(*) AS n FROM cases GROUP BY ALL`);
+    const elapsed = performance.now() - started;
+    await conn.run('DROP TABLE lb_orders');
+    await conn.run('DROP TABLE lb_cases');
+    return elapsed;
+  });
+}
+
+interface RebuildRun {
+  /** refreshMetrics' own time. */
+  ms: number;
+  /** With the transaction's commit. */
+  wallMs: number;
+  shopDays: number;
+  steps: StepTime[];
+}
+
+async function fullRebuild(db: Database): Promise<RebuildRun> {
+  const timer = new StepTimer();
+  const { value: summary, ms: wallMs } = await timed(() => db.write((conn) => refreshMetrics(timer.wrap(conn), { from: null })));
+  return { ms: summary.ms, wallMs, shopDays: summary.shopDays, steps: timer.list() };
+}
+
+interface AppendFigures {
+  day: string;
+  orders: number;
+  cases: number;
+  lateCases: number;
+  refreshFrom: string | null;
+  refreshMs: number;
+  refreshShopDays: number;
+  ingestMs: number;
+  steps: StepTime[];
+}
+
+async function appendDay(db: Database, files: DayFiles): Promise<AppendFigures> {
+  const timer = new StepTimer();
+  const { value: report, ms: ingestMs } = await timed(() => ingestFiles(timer.wrapDatabase(db), [files.dir], { now: NOW, source: 'bench-append' }));
+  checkClean(report, `the day ${files.day}`);
+  return {
+    day: files.day,
+    orders: files.orders,
+    cases: files.cases,
+    lateCases: files.lateCases,
+    refreshFrom: report.refresh?.from ?? null,
+    refreshMs: report.refresh?.ms ?? NaN,
+    refreshShopDays: report.refresh?.shopDays ?? 0,
+    ingestMs,
+    steps: timer.list().slice(0, 12),
+  };
+}
+
+function stepLines(steps: StepTime[], totalMs: number, limit = 8): string {
+  const sqlMs = steps.reduce((n, s) => n + s.ms, 0);
+  const rows = steps.slice(0, limit).map((s) => `    ${ms(s.ms).padStart(9)}  ${pct(s.ms / totalMs).padStart(7)}  ${s.calls > 1 ? `${s.calls}× ` : ''}${s.step}`);
+  rows.push(`    ${ms(totalMs - sqlMs).padStart(9)}  ${pct((totalMs - sqlMs) / totalMs).padStart(7)}  outside DuckDB statements (JS: parsing, checks, level walk, appenders)`);
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const runStarted = performance.now();
+  const loadAtStart = os.loadavg();
+  const top = Math.max(...opts.connections);
+  const codeState = gitState();
+  const codeAtStart = serverCodeDigest();
+  const phases: Record<string, number> = {};
+  const work = opts.work ?? fs.mkdtempSync(path.join(os.tmpdir(), 'iw-bench-'));
+  fs.mkdirSync(work, { recursive: true });
+  const csvDir = path.join(work, 'csv');
+  const parquetDir = path.join(work, 'parquet');
+  // A reused work folder starts clean: stale files would be ingested too.
+  for (const name of ['csv', 'parquet', 'day1', 'day2']) fs.rmSync(path.join(work, name), { recursive: true, force: true });
+  log(`${opts.shops} shops × ${opts.days} days, seed ${opts.seed}, work folder ${work}`);
+
+  let serverToStop: Awaited<ReturnType<typeof startServer>> | null = null;
+  try {
+    // 1. Data
+    log('generating the data (CSV)');
+    const gen = await generate(csvDir, opts.shops, opts.days, opts.seed, END);
+    phases.generate = gen.ms;
+    log(`  ${int(gen.summary.orders)} orders, ${int(gen.summary.cases)} cases, ${gen.summary.first} … ${gen.summary.last}, ${mib(gen.bytes)} of CSV in ${ms(gen.ms)}`);
+    const parts = await splitOrders(csvDir, gen.summary.orders, opts.maxRowsPerFile);
+    if (parts.length > 1) log(`  orders split into ${parts.length} files of about ${int(opts.maxRowsPerFile)} rows or fewer (ingest holds a JS Map of one file's ids; 2^24 entries at most)`);
+    log('making Parquet copies (DuckDB COPY)');
+    const pq = await parquetCopies(csvDir, parquetDir);
+    phases.parquet = pq.ms;
+    log(`  ${mib(pq.bytes)} of Parquet in ${ms(pq.ms)}`);
+
+    // 2. Ingest, each into a fresh database
+    const parquetRun = await ingestInto(path.join(work, 'parquet.duckdb'), [parquetDir], pq.bytes, 'Parquet');
+    await parquetRun.db.close();
+    for (const suffix of ['', '.wal']) fs.rmSync(path.join(work, 'parquet.duckdb') + suffix, { force: true });
+    phases.ingestParquet = parquetRun.figures.ms;
+    const dbPath = path.join(work, 'bench.duckdb');
+    const csvRun = await ingestInto(dbPath, [csvDir], gen.bytes, 'CSV');
+    phases.ingestCsv = csvRun.figures.ms;
+    const db = csvRun.db;
+    if (csvRun.figures.rows !== parquetRun.figures.rows) throw new Error(`CSV loaded ${csvRun.figures.rows} rows, Parquet ${parquetRun.figures.rows}`);
+
+    const counts = (await db.read((conn) =>
+      queryOne<{ shops: number; orders: number; cases: number; intervention_orders: number; complaint_orders: number; version: string }>(
+        conn,
+        `SELECT (SELECT count(*) FROM shops) AS shops, (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM cases) AS cases,
+           (SELECT count(DISTINCT order_id) FROM cases WHERE kind = 'intervention') AS intervention_orders,
+           (SELECT count(DISTINCT order_id) FROM cases WHERE kind = 'complaint') AS complaint_orders, version() AS version`,
+      ),
+    ))!;
+    log(`  tables: ${int(counts.shops)} shops, ${int(counts.orders)} orders, ${int(counts.cases)} cases; ${pct(counts.intervention_orders / counts.orders)} of orders have an intervention`);
+
+    // 3. Full rebuild against the lower bound, interleaved so that drift hits both alike
+    log('full rebuild (best of 2) against the lower bound (best of 2)');
+    const lowerRuns: number[] = [];
+    const rebuildRuns: RebuildRun[] = [];
+    const rebuildStarted = performance.now();
+    for (let i = 0; i < 2; i++) {
+      lowerRuns.push(await lowerBound(db));
+      log(`  lower bound ${i + 1}: ${ms(lowerRuns[i])}`);
+      rebuildRuns.push(await fullRebuild(db));
+      log(`  rebuild ${i + 1}: ${ms(rebuildRuns[i].ms)} (${ms(rebuildRuns[i].wallMs)} with the commit), ${int(rebuildRuns[i].shopDays)} shop-days`);
+    }
+    phases.rebuild = performance.now() - rebuildStarted;
+    const lowerBest = Math.min(...lowerRuns);
+    const best = rebuildRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
+    console.error(`  where the best rebuild's ${ms(best.ms)} went:\n${stepLines(best.steps, best.ms)}`);
+
+    // 4. One more day
+    log(`appending one day (${addDays(gen.summary.last, 1)}: orders and their same-day cases)`);
+    const appendStarted = performance.now();
+    const day1 = await appendDay(db, await nextDay(db, path.join(work, 'day1'), addDays(gen.summary.last, 1), opts.seed, 0));
+    log(`  ${int(day1.orders)} orders, ${int(day1.cases)} cases: ingest ${ms(day1.ingestMs)}, refresh from ${day1.refreshFrom} ${ms(day1.refreshMs)}`);
+    console.error(`  where the append's ${ms(day1.ingestMs)} went:\n${stepLines(day1.steps, day1.ingestMs)}`);
+    // Real disputes are mostly opened days after payment (the generator: 88 %); such a day reaches back.
+    log(`appending a realistic day (${addDays(gen.summary.last, 2)}: 88 % of its cases on orders of the 10 days before)`);
+    const day2 = await appendDay(db, await nextDay(db, path.join(work, 'day2'), addDays(gen.summary.last, 2), opts.seed, 0.88));
+    log(`  ${int(day2.orders)} orders, ${int(day2.cases)} cases (${int(day2.lateCases)} late): ingest ${ms(day2.ingestMs)}, refresh from ${day2.refreshFrom} ${ms(day2.refreshMs)}`);
+    phases.append = performance.now() - appendStarted;
+
+    const shopIds = (await db.read((conn) => queryRows<{ shop_id: string }>(conn, 'SELECT shop_id FROM shops ORDER BY shop_id'))).map((r) => r.shop_id);
+    const benchMemory = memoryOf(process.pid);
+    await db.close();
+    const dbBytes = fs.statSync(dbPath).size;
+
+    // 5./6. The API, from a separate process, and the server's memory
+    const api: LoadResult[] = [];
+    let serverMemory: { maxRss: number; peakHwm: number; samples: number; maxRssByEndpoint: Record<string, number>; exitCode: number | null } | null = null;
+    let simulateProbeMs: number | null = null;
+    let codeAtServerStart: string | null = null;
+    if (!opts.skipHttp) {
+      const httpStarted = performance.now();
+      const secret = crypto.randomBytes(24).toString('hex');
+      log('starting the server (node --import tsx server/main.ts, DEMO=off)');
+      codeAtServerStart = serverCodeDigest();
+      if (codeAtServerStart !== codeAtStart) log('WARNING: server/ changed since this run started; the API phase runs newer code than the ingest and rebuild phases did');
+      const server = await startServer(ROOT, dbPath, secret, opts.logLevel);
+      serverToStop = server;
+      const sampler = new MemorySampler(server.pid).start();
+      log(`  pid ${server.pid} on 127.0.0.1:${server.port}`);
+      const token = await signToken(new TextEncoder().encode(secret), { role: 'reviewer', subject: 'bench' }, '2h');
+      let seq = 0;
+      const randomShop = () => shopIds[(Math.imul(++seq, 2654435761) >>> 0) % shopIds.length];
+      const candidate = { ...DEFAULT_POLICY, version: 'bench-flag-ratio-4', flagRatio: 4 };
+      const endpoints: (Endpoint & { only?: number[] })[] = [
+        { name: 'shop metrics', method: 'GET', path: () => `/api/shops/${randomShop()}/metrics` },
+        { name: 'flagged list', method: 'GET', path: () => '/api/flagged?limit=50' },
+        { name: 'trend', method: 'GET', path: () => `/api/shops/${randomShop()}/trend` },
+        { name: 'simulate', method: 'POST', path: () => '/api/policy/simulate', body: JSON.stringify({ policy: candidate }) },
+        // A reference, not a target: the same stack (HTTP, auth, validation) without the database.
+        { name: 'me, no DB (ref)', method: 'GET', path: () => '/api/me', only: [top] },
+      ];
+      for (const endpoint of endpoints) {
+        sampler.phase(endpoint.name);
+        let first = await probe(server.port, token, endpoint);
+        if (first.status !== 200) throw new Error(`${endpoint.name}: HTTP ${first.status} ${first.body.slice(0, 300)}`);
+        // A slow endpoint: a second, warm request tells its time; it is measured at low concurrency only.
+        const slow = first.ms > 250;
+        if (slow) first = await probe(server.port, token, endpoint);
+        let connections = endpoint.only ?? opts.connections;
+        if (slow) connections = connections.filter((c) => c <= 8);
+        if (endpoint.name === 'simulate') simulateProbeMs = first.ms;
+        if (slow) log(`  ${endpoint.name}: one request takes ${ms(first.ms)}; measured at ${connections.join(', ')} connections`);
+        for (const c of connections) {
+          const r = await load(server.port, token, endpoint, c, slow ? Math.max(opts.seconds, 30) : opts.seconds, slow ? { slowMs: first.ms } : {});
+          api.push(r);
+          log(`  ${endpoint.name.padEnd(13)} ${String(c).padStart(3)} conn: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, ${r.reqPerSec.toFixed(1)} req/s (${r.ok} ok in ${r.seconds.toFixed(1)} s, ${r.failed} failed)`);
+        }
+      }
+      sampler.stop();
+      const exitCode = await stopServer(server);
+      serverToStop = null;
+      const bare = await startBareServer();
+      serverToStop = bare;
+      const bareResult = await load(bare.port, token, { name: 'bare node http (ref)', method: 'GET', path: () => '/' }, top, opts.seconds);
+      api.push(bareResult);
+      log(`  bare node http ${top} conn (reference): p50 ${ms(bareResult.p50)}, p95 ${ms(bareResult.p95)}, ${bareResult.reqPerSec.toFixed(1)} req/s`);
+      await stopServer(bare);
+      serverToStop = null;
+      serverMemory = { maxRss: sampler.maxRss, peakHwm: sampler.maxHwm, samples: sampler.samples, maxRssByEndpoint: sampler.byPhase, exitCode };
+      log(`  server: peak RSS ${mib(sampler.maxHwm)} (VmHWM), max sampled RSS ${mib(sampler.maxRss)}; exit code ${exitCode}`);
+      phases.http = performance.now() - httpStarted;
+    }
+    phases.total = performance.now() - runStarted;
+
+    // ---- The table
+    const rebuildRatio = best.ms / lowerBest;
+    const dayShare = day1.refreshMs / best.ms;
+    const lines: Line[] = [
+      { what: `data: shops × days`, figure: `${int(counts.shops)} × ${opts.days}` },
+      { what: 'data: orders', figure: int(counts.orders) },
+      { what: 'data: cases (orders with an intervention)', figure: `${int(counts.cases)} (${pct(counts.intervention_orders / counts.orders)})` },
+      { what: 'generate CSV', figure: `${ms(gen.ms)}, ${mib(gen.bytes)}` },
+      { what: 'ingest CSV (whole batch, with its refresh)', figure: `${int(csvRun.figures.rowsPerSec)} rows/s`, note: `${ms(csvRun.figures.ms)} in all` },
+      { what: 'ingest CSV, without the refresh', figure: `${int(csvRun.figures.loadRowsPerSec)} rows/s` },
+      { what: 'ingest Parquet (whole batch, with its refresh)', figure: `${int(parquetRun.figures.rowsPerSec)} rows/s`, note: `${ms(parquetRun.figures.ms)} in all` },
+      { what: 'ingest Parquet, without the refresh', figure: `${int(parquetRun.figures.loadRowsPerSec)} rows/s` },
+      { what: 'lower bound: group-by orders+cases by shop, day', figure: ms(lowerBest) },
+      { what: 'full rebuild (refreshMetrics from null)', figure: ms(best.ms), note: `${ms(best.wallMs)} with the commit` },
+      { what: 'full rebuild ÷ lower bound', figure: ratio(rebuildRatio), target: `≤ ${TARGETS.rebuildOverLowerBound}×`, met: rebuildRatio <= TARGETS.rebuildOverLowerBound },
+      { what: `one-day refresh (from ${day1.refreshFrom})`, figure: ms(day1.refreshMs) },
+      { what: 'one-day refresh ÷ full rebuild', figure: pct(dayShare), target: `≤ ${pct(TARGETS.dayRefreshShare)}`, met: dayShare <= TARGETS.dayRefreshShare },
+      { what: 'one-day whole ingest ÷ full rebuild', figure: pct(day1.ingestMs / best.ms), note: `${ms(day1.ingestMs)} in all` },
+      { what: `realistic day: refresh (from ${day2.refreshFrom}) ÷ rebuild`, figure: pct(day2.refreshMs / best.ms), note: ms(day2.refreshMs) },
+      { what: 'realistic day: whole ingest ÷ full rebuild', figure: pct(day2.ingestMs / best.ms), note: `${ms(day2.ingestMs)} in all` },
+    ];
+    for (const r of api) {
+      const label = `${r.endpoint} @${r.connections}`;
+      const p95Target = r.endpoint === 'shop metrics' ? TARGETS.shopMetricsP95Ms : r.endpoint === 'flagged list' ? TARGETS.flaggedP95Ms : null;
+      lines.push({ what: `${label}: p50 / p99`, figure: `${ms(r.p50)} / ${ms(r.p99)}` });
+      lines.push({ what: `${label}: p95`, figure: ms(r.p95), ...(p95Target !== null ? { target: `≤ ${p95Target} ms`, met: r.p95 <= p95Target } : {}) });
+      const rpsTarget = r.endpoint === 'shop metrics' && r.connections === 32;
+      lines.push({ what: `${label}: throughput`, figure: `${r.reqPerSec.toFixed(r.reqPerSec < 10 ? 2 : 0)} req/s`, ...(rpsTarget ? { target: `≥ ${int(TARGETS.shopMetricsReqPerSec32)} req/s`, met: r.reqPerSec >= TARGETS.shopMetricsReqPerSec32 } : {}) });
+      if (r.failed > 0) lines.push({ what: `${label}: failed requests`, figure: int(r.failed), target: '0', met: false });
+    }
+    if (serverMemory) {
+      lines.push({ what: 'server peak memory (VmHWM)', figure: mib(serverMemory.peakHwm), target: `≤ ${mib(TARGETS.serverMemoryBytes)}`, met: serverMemory.peakHwm <= TARGETS.serverMemoryBytes });
+      for (const [phase, rss] of Object.entries(serverMemory.maxRssByEndpoint)) lines.push({ what: `  server RSS, largest during ${phase}`, figure: mib(rss) });
+    }
+    if (benchMemory) lines.push({ what: 'bench process peak memory (ingest, rebuild)', figure: mib(benchMemory.hwm) });
+    lines.push({ what: 'database file', figure: mib(dbBytes) });
+    lines.push({ what: 'whole bench run', figure: ms(phases.total) });
+
+    const machine = {
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      cpus: os.cpus().length,
+      totalMemory: os.totalmem(),
+      node: process.version,
+      duckdb: counts.version,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      date: new Date().toISOString(),
+      /** Other work on the machine: 1-minute load averages when the run started and ended. */
+      loadAverage: { start: loadAtStart[0], end: os.loadavg()[0] },
+      git: codeState,
+      serverCode: { atStart: codeAtStart, atServerStart: codeAtServerStart, atEnd: serverCodeDigest() },
+    };
+    const title = `Intervention Watch bench — ${machine.cpus} × ${machine.cpuModel}, ${mib(machine.totalMemory)}, Node ${machine.node}, DuckDB ${machine.duckdb}, ${machine.date.slice(0, 16)}Z, load average ${machine.loadAverage.start.toFixed(1)} → ${machine.loadAverage.end.toFixed(1)}`;
+    console.log(`\n${table(title, lines)}\n`);
+    if (machine.serverCode.atEnd !== codeAtStart) console.log('WARNING: server/ changed during this run (see machine.serverCode in the JSON); its phases measured different code.');
+    if (opts.connections.every((c) => c !== 32)) console.log(`(the throughput target is judged at 32 connections; this run went to ${top})`);
+
+    const targets = lines.filter((l) => l.met !== undefined).map((l) => ({ measure: l.what, figure: l.figure, target: l.target, met: l.met }));
+    const result = {
+      machine,
+      options: { shops: opts.shops, days: opts.days, seed: opts.seed, end: END, ingestNow: NOW.toISOString(), connections: opts.connections, seconds: opts.seconds, skipHttp: opts.skipHttp, serverLogLevel: opts.logLevel },
+      data: {
+        shops: counts.shops, orders: counts.orders, cases: counts.cases, interventionOrders: counts.intervention_orders, complaintOrders: counts.complaint_orders,
+        interventionOrderShare: counts.intervention_orders / counts.orders, first: gen.summary.first, last: gen.summary.last,
+        csvBytes: gen.bytes, parquetBytes: pq.bytes, generateMs: gen.ms, parquetMs: pq.ms, databaseBytes: dbBytes,
+      },
+      ingest: { csv: csvRun.figures, parquet: parquetRun.figures },
+      rebuild: {
+        lowerBoundMs: lowerRuns, lowerBoundBestMs: lowerBest,
+        runs: rebuildRuns.map((r) => ({ ms: r.ms, wallMs: r.wallMs, shopDays: r.shopDays })), bestMs: best.ms, bestWallMs: best.wallMs,
+        overLowerBound: rebuildRatio, steps: best.steps,
+      },
+      append: { oneDay: { ...day1, overFullRebuild: dayShare, ingestOverFullRebuild: day1.ingestMs / best.ms }, realisticDay: { ...day2, overFullRebuild: day2.refreshMs / best.ms, ingestOverFullRebuild: day2.ingestMs / best.ms } },
+      api: { results: api, simulateFirstRequestMs: simulateProbeMs },
+      memory: { server: serverMemory, benchProcess: benchMemory },
+      targets: { limits: TARGETS, verdicts: targets },
+      phasesMs: phases,
+    };
+    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+    fs.writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
+    log(`figures written to ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  } finally {
+    if (serverToStop) serverToStop.child.kill('SIGKILL');
+    if (!opts.keep && !opts.work) fs.rmSync(work, { recursive: true, force: true });
+    else log(`work folder kept: ${work}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench failed: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);
