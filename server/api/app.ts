@@ -16,6 +16,7 @@ import { governanceRoutes } from './routes/governance.js';
 import { policyRoutes } from './routes/policy.js';
 import { ingestRoutes } from './routes/ingest.js';
 import type { AppContext } from './context.js';
+import { LatestDay } from '../metrics/latest.js';
 
 export interface AppOptions {
   db: Database;
@@ -31,7 +32,9 @@ export interface AppOptions {
 
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const ctx: AppContext = { db: options.db, secret: options.secret };
+  const latest = new LatestDay(options.db);
+  void latest.rebuild();
+  const ctx: AppContext = { db: options.db, secret: options.secret, latest };
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {

@@ -1,11 +1,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database.js';
+import type { LatestDay } from '../metrics/latest.js';
 import { dataRange, type DataRangeRow } from '../metrics/queries.js';
 import { badRequest, notFound } from './http.js';
 
 export interface AppContext {
   db: Database;
   secret: Uint8Array;
+  /** The latest day's metrics in memory (absent: every request queries). */
+  latest?: LatestDay;
 }
 
 /** The data range, or 404 when nothing is loaded yet. */

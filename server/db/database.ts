@@ -78,7 +78,10 @@ export class Database {
   private readonly idle: DuckDBConnection[] = [];
   private readonly waiters: ((conn: DuckDBConnection) => void)[] = [];
   private readonly writer = new Mutex();
+  private readonly commitListeners: (() => void)[] = [];
   private closed = false;
+  /** Counts committed writes: anything cached from the database is good for one generation. */
+  generation = 0;
 
   private constructor(
     readonly path: string,
@@ -153,6 +156,8 @@ export class Database {
         try {
           const result = await fn(conn);
           await conn.run('COMMIT');
+          this.generation++;
+          for (const listener of this.commitListeners) listener();
           return result;
         } catch (error) {
           await conn.run('ROLLBACK').catch(() => undefined);
@@ -160,6 +165,11 @@ export class Database {
         }
       }),
     );
+  }
+
+  /** Called after every committed write (e.g. to rebuild a cache). */
+  onCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
   }
 
   /** Waits for the writer, checkpoints the file and closes every connection. */

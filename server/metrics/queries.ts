@@ -78,7 +78,8 @@ function toShopMetrics(row: ShopDayRow, restrictions: ShopMetrics['restrictions'
  * (with exemptions) and the policy version of the day. The date defaults to the last day with data;
  * null when the shop is unknown or the date is outside the data (the caller says which).
  */
-const SHOP_METRICS = `
+function shopMetricsSql(shopFilter: string): string {
+  return `
 WITH r AS (SELECT first_day, last_day, window_days FROM data_range),
 target AS (SELECT coalesce($date::DATE, (SELECT last_day FROM r)) AS day)
 SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categoryId",
@@ -96,17 +97,30 @@ SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categ
          WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) c
   )::VARCHAR AS restrictions
 FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id, r, target t
-WHERE d.shop_id = $shopId AND s.shop_id = $shopId AND d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
+WHERE ${shopFilter} d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
+}
 
-export async function shopMetricsOn(conn: DuckDBConnection, shopId: string, date: string | null): Promise<ShopMetrics | null> {
-  const rows = await queryPrepared<ShopDayRow & { policyVersion: string; restrictions: string | null }>(conn, SHOP_METRICS, { shopId, date });
-  const row = rows[0];
-  if (!row) return null;
+const SHOP_METRICS = shopMetricsSql('d.shop_id = $shopId AND s.shop_id = $shopId AND');
+const ALL_SHOP_METRICS = shopMetricsSql('');
+
+type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string | null };
+
+function toMetrics(row: ShopMetricsRow): ShopMetrics {
   const { windowFrom, restrictions, ...rest } = row;
   const list = (restrictions ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }[]) : []).map((r) =>
     r.exemptUntil ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil } : { code: r.code, since: r.since },
   );
   return { ...rest, window: { from: windowFrom, to: row.date }, restrictions: list };
+}
+
+export async function shopMetricsOn(conn: DuckDBConnection, shopId: string, date: string | null): Promise<ShopMetrics | null> {
+  const rows = await queryPrepared<ShopMetricsRow>(conn, SHOP_METRICS, { shopId, date });
+  return rows[0] ? toMetrics(rows[0]) : null;
+}
+
+/** Every shop's metrics on the last day with data (what most requests ask for), in one query. */
+export async function latestShopMetrics(conn: DuckDBConnection): Promise<ShopMetrics[]> {
+  return (await queryRows<ShopMetricsRow>(conn, ALL_SHOP_METRICS, { date: null })).map(toMetrics);
 }
 
 // Sort keys come from this whitelist only; never from the request text.

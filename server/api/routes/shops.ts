@@ -37,7 +37,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/shops/:shopId/metrics', access: 'shop', params: ShopParams, query: ShopMetricsQuery, response: ShopMetricsSchema,
     summary: "A shop's 30-day metrics, level and restrictions on a date (default: the last day with data)",
-    handler: ({ params, query }) =>
+    handler: async ({ params, query }) =>
+      ctx.latest?.lookup(params.shopId, query.date) ??
       read(async (conn) => {
         // One prepared statement answers the usual request; the checks run only when it finds nothing.
         const metrics = await shopMetricsOn(conn, params.shopId, query.date ?? null);

@@ -1,0 +1,48 @@
+// The read model of the last day with data: every shop's DESIGN §4 metrics on that day, held in memory
+// and rebuilt after each committed write. Most requests ask for the latest day; they are answered
+// from here without a query. Each rebuild is one snapshot, and it replaces the previous one whole, so
+// an answer is wholly from before a batch or wholly from after it.
+import type { Database } from '../db/database.js';
+import type { ShopMetrics } from '../contracts/metrics.js';
+import { latestShopMetrics } from './queries.js';
+
+export class LatestDay {
+  private day: string | null = null;
+  private byShop = new Map<string, ShopMetrics>();
+  private builtFor = -1;
+  private building: Promise<void> | null = null;
+
+  constructor(private readonly db: Database) {
+    db.onCommit(() => void this.rebuild());
+  }
+
+  /** The answer for a shop on a date when this model holds it (the latest day, current data), else undefined. */
+  lookup(shopId: string, date: string | undefined): ShopMetrics | undefined {
+    if (this.builtFor !== this.db.generation || this.day === null) return undefined;
+    if (date !== undefined && date !== this.day) return undefined;
+    return this.byShop.get(shopId);
+  }
+
+  /** Rebuilds from the current data; concurrent calls share one rebuild, and a newer commit triggers another. */
+  rebuild(): Promise<void> {
+    if (this.building) return this.building.then(() => (this.builtFor === this.db.generation ? undefined : this.rebuild()));
+    const generation = this.db.generation;
+    this.building = this.db
+      .read(async (conn) => {
+        const all = await latestShopMetrics(conn);
+        return all;
+      })
+      .then((all) => {
+        // Only install it if no write committed meanwhile (the snapshot could be older than the data).
+        if (generation !== this.db.generation) return;
+        this.byShop = new Map(all.map((m) => [m.shopId, m]));
+        this.day = all[0]?.date ?? null;
+        this.builtFor = generation;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.building = null;
+      });
+    return this.building;
+  }
+}
