@@ -80,6 +80,7 @@ export class Database {
   private readonly writer = new Mutex();
   private readonly commitListeners: (() => void)[] = [];
   private closed = false;
+  private closing: Promise<void> | null = null;
   /** Counts committed writes: anything cached from the database is good for one generation. */
   generation = 0;
 
@@ -173,13 +174,19 @@ export class Database {
   }
 
   /** Waits for the writer, checkpoints the file and closes every connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.writer.run(async () => {
-      if (this.path !== ':memory:') await this.withConnection((conn) => conn.run('CHECKPOINT')).catch(() => undefined);
-      this.closed = true;
-    });
-    for (const conn of this.connections) conn.closeSync();
-    this.instance.closeSync();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.writer.run(async () => {
+        // Take every connection first: reads in flight finish before anything is closed (closing a
+        // connection under a running query can block the process).
+        const held: DuckDBConnection[] = [];
+        for (let i = 0; i < this.connections.length; i++) held.push(await this.acquire());
+        if (this.path !== ':memory:') await held[0].run('CHECKPOINT').catch(() => undefined);
+        this.closed = true;
+      });
+      for (const conn of this.connections) conn.closeSync();
+      this.instance.closeSync();
+    })();
+    return this.closing;
   }
 }
