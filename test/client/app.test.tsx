@@ -9,27 +9,9 @@ import { HeadlineCards } from '../../client/features/seller/HeadlineCards';
 import { NotEnoughData } from '../../client/features/seller/NotEnoughData';
 import { DEFAULT_POLICY } from '../../client/lib/policy';
 import type { ShopMetrics } from '../../client/lib/queries';
-import { renderWithClient, stubFetch } from './helpers';
+import { renderWithClient, shopMetrics, stubFetch } from './helpers';
 
-const metrics: ShopMetrics = {
-  shopId: 'S00141',
-  shopName: '杭州清风衣橱专营店',
-  categoryId: '1001',
-  date: '2026-11-25',
-  window: { from: '2026-10-27', to: '2026-11-25' },
-  orders: 108,
-  interventions: 11,
-  complaints: 0,
-  rate: 0.10185185185185185,
-  categoryMean: 0.015387574533564147,
-  ratio: 6.619097222222222,
-  judged: true,
-  flagged: true,
-  level: 'severe',
-  consecutiveFlaggedDays: 14,
-  restrictions: [{ code: 'remove_resource_slots', since: '2026-11-18' }],
-  policyVersion: '2026.11-default',
-};
+const metrics: ShopMetrics = shopMetrics('S00141', { shopName: '杭州清风衣橱专营店' });
 
 beforeEach(() => {
   window.localStorage.clear();

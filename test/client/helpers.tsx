@@ -1,5 +1,6 @@
 // Shared helpers for the component tests: a fresh query client per render (no retries, so an error shows
 // at once), English labels, and a fetch stub that answers per path.
+import type { ShopMetrics } from '../../client/lib/queries';
 import type { ReactElement } from 'react';
 import { render } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -45,3 +46,27 @@ export function deferred<T>() {
 }
 
 export const SERVER_ERROR: StubResponse = { status: 500, body: { error: 'internal', message: 'internal error; the request id is in the server log', requestId: 'req-1' } };
+
+/** A severe shop's metrics as the API answers them (numbers of a real demo shop); override what a test needs. */
+export function shopMetrics(shopId: string, overrides: Partial<ShopMetrics> = {}): ShopMetrics {
+  return {
+    shopId,
+    shopName: `Shop ${shopId}`,
+    categoryId: '1001',
+    date: '2026-11-25',
+    window: { from: '2026-10-27', to: '2026-11-25' },
+    orders: 108,
+    interventions: 11,
+    complaints: 0,
+    rate: 0.10185185185185185,
+    categoryMean: 0.015387574533564147,
+    ratio: 6.619097222222222,
+    judged: true,
+    flagged: true,
+    level: 'severe',
+    consecutiveFlaggedDays: 14,
+    restrictions: [{ code: 'remove_resource_slots', since: '2026-11-18' }],
+    policyVersion: '2026.11-default',
+    ...overrides,
+  };
+}

@@ -8,7 +8,7 @@ import { FlaggedQueue } from '../../client/features/governance/FlaggedQueue';
 import { AuditTable } from '../../client/features/governance/AuditLog';
 import type { Cases, FlaggedList, ShopMetrics } from '../../client/lib/queries';
 import { useQuery } from '@tanstack/react-query';
-import { deferred, renderWithClient, SERVER_ERROR, stubFetch, type StubResponse } from './helpers';
+import { deferred, renderWithClient, SERVER_ERROR, stubFetch, type StubResponse, shopMetrics } from './helpers';
 
 afterEach(() => {
   cleanup();
@@ -38,26 +38,7 @@ function caseRow(id: string, overrides: Partial<Cases['cases'][number]> = {}): C
 }
 
 function shop(id: string, overrides: Partial<ShopMetrics> = {}): ShopMetrics {
-  return {
-    shopId: id,
-    shopName: `Shop ${id}`,
-    categoryId: '1001',
-    date: '2026-11-25',
-    window: window30,
-    orders: 108,
-    interventions: 11,
-    complaints: 0,
-    rate: 0.10185185185185185,
-    categoryMean: 0.015387574533564147,
-    ratio: 6.619097222222222,
-    judged: true,
-    flagged: true,
-    level: 'severe',
-    consecutiveFlaggedDays: 14,
-    restrictions: [{ code: 'remove_resource_slots', since: '2026-11-18' }],
-    policyVersion: '2026.11-default',
-    ...overrides,
-  };
+  return shopMetrics(id, { window: window30, ...overrides });
 }
 
 describe('QueryState', () => {
