@@ -15,6 +15,25 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
   return value;
 }
 
+/** A real calendar day written YYYY-MM-DD. */
+function dayFromEnv(name: string, fallback: string): string {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
+  const d = m ? new Date(0) : null;
+  if (m && d) d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (!m || !d || d.toISOString().slice(0, 10) !== raw) throw new Error(`${name}=${raw}: expected a real day as YYYY-MM-DD, e.g. ${fallback}`);
+  return raw;
+}
+
+/**
+ * EARLIEST_DAY (default 2000-01-01): the ingest rejects a timestamp whose calendar day in the platform
+ * time zone is before it (placeholders such as 1970-01-01 00:00:00 or 0001-01-01).
+ */
+export function earliestDayFromEnv(): string {
+  return dayFromEnv('EARLIEST_DAY', '2000-01-01');
+}
+
 function memoryFromEnv(name: string, fallback: string): string {
   const raw = process.env[name] || fallback;
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw)) throw new Error(`${name}=${raw}: expected a size such as 1GB or 512MB`);
@@ -32,6 +51,15 @@ export interface Config {
   logLevel: string;
   demo: { enabled: boolean; shops: number; days: number; seed: number };
   clientDir: string;
+  /** Other shops with orders in the category's window that a seller needs to see category figures (DESIGN §3). */
+  minPeerShops: number;
+  /** The ingest's earliest accepted day (EARLIEST_DAY), YYYY-MM-DD in the platform time zone. */
+  earliestDay: string;
+}
+
+/** MIN_PEER_SHOPS (default 5): below it a seller sees that the category is too small to compare; 0 turns the rule off. */
+export function minPeerShopsFromEnv(): number {
+  return intFromEnv('MIN_PEER_SHOPS', 5, 0, 1_000_000);
 }
 
 export function loadConfig(): Config {
@@ -51,5 +79,7 @@ export function loadConfig(): Config {
       seed: intFromEnv('DEMO_SEED', 42, 0, 2 ** 31 - 1),
     },
     clientDir: path.join(PROJECT_ROOT, 'dist', 'client'),
+    minPeerShops: minPeerShopsFromEnv(),
+    earliestDay: earliestDayFromEnv(),
   };
 }

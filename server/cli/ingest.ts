@@ -57,7 +57,13 @@ async function main(): Promise<number> {
     console.error('usage: npm run ingest -- [--db PATH] FILE_OR_DIR...  |  npm run ingest -- [--db PATH] --daily DIR...');
     return parsed.values.help ? 0 : 2;
   }
-  const config = loadConfig();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(`ingest: ${(error as Error).message}`);
+    return 2;
+  }
   const dbPath = parsed.values.db ?? config.dbPath;
   let db: Database;
   try {
@@ -69,7 +75,7 @@ async function main(): Promise<number> {
   }
   try {
     if (parsed.values.daily) return await ingestDaily(db, parsed.positionals);
-    const report = await ingestFiles(db, parsed.positionals, { source: 'cli', onProgress: progressPrinter() });
+    const report = await ingestFiles(db, parsed.positionals, { source: 'cli', onProgress: progressPrinter(), earliestDay: config.earliestDay });
     console.log(formatReport(report));
     return report.exitCode;
   } catch (error) {

@@ -79,6 +79,8 @@ export class Database {
   private readonly waiters: ((conn: DuckDBConnection) => void)[] = [];
   private readonly writer = new Mutex();
   private readonly commitListeners: (() => void)[] = [];
+  /** readAside calls in flight (close waits for them). */
+  private readonly aside = new Set<Promise<unknown>>();
   private closed = false;
   private closing: Promise<void> | null = null;
   /** Counts committed writes: anything cached from the database is good for one generation. */
@@ -140,6 +142,33 @@ export class Database {
     });
   }
 
+  /**
+   * Like read, but on a connection outside the pool, opened for fn and closed after. For reads a writer
+   * needs while it holds its own connection (the ingest reading a Parquet file): they work at any pool
+   * size, DB_POOL_SIZE=1 included, and their errors cannot abort the writer's transaction.
+   */
+  async readAside<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('database is closed');
+    const work = (async () => {
+      const conn = await this.instance.connect();
+      try {
+        await conn.run("SET TimeZone = 'UTC'");
+        await conn.run('BEGIN TRANSACTION');
+        try {
+          return await fn(conn);
+        } finally {
+          await conn.run('ROLLBACK').catch(() => undefined);
+        }
+      } finally {
+        conn.closeSync();
+      }
+    })();
+    const done = () => this.aside.delete(work);
+    this.aside.add(work);
+    work.then(done, done);
+    return work;
+  }
+
   private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.acquire();
     try {
@@ -184,6 +213,7 @@ export class Database {
         if (this.path !== ':memory:') await held[0].run('CHECKPOINT').catch(() => undefined);
         this.closed = true;
       });
+      await Promise.allSettled([...this.aside]);
       for (const conn of this.connections) conn.closeSync();
       this.instance.closeSync();
     })();

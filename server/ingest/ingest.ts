@@ -11,6 +11,10 @@ import { refreshMetrics, appendColumns, type RefreshSummary } from '../metrics/r
 import { ensureActivePolicy } from '../policy/store.js';
 import { FileError, readCsv, readParquet, type RawRecord } from './readers.js';
 import { FieldError, KINDS, TABLES, kindOfFile, type FieldContext, type Kind, type TableSpec } from './tables.js';
+import { earliestDayRule, isDay } from './timestamps.js';
+
+/** Timestamps on a calendar day (in the platform time zone) before this one are rejected: see IngestOptions.earliestDay. */
+export const DEFAULT_EARLIEST_DAY = '2000-01-01';
 
 export interface Reject {
   line: number;
@@ -43,6 +47,12 @@ export interface IngestReport {
 export interface IngestOptions {
   /** Ingest time: timestamps after it are rejected. Defaults to now. */
   now?: Date;
+  /**
+   * The earliest accepted day, YYYY-MM-DD (EARLIEST_DAY; default 2000-01-01): a timestamp whose calendar
+   * day in the platform time zone is before it is rejected (a placeholder such as 1970-01-01 would
+   * otherwise become the data's first day).
+   */
+  earliestDay?: string;
   source?: string;
   /** Called as files are read: (file, done, total). */
   onProgress?: (file: string, done: number, total: number) => void;
@@ -77,6 +87,8 @@ const STAGE_FLUSH = 16_384;
 export async function ingestFiles(db: Database, inputs: string[], options: IngestOptions = {}): Promise<IngestReport> {
   const files = expandInputs(inputs);
   const now = options.now ?? new Date();
+  const earliestDay = options.earliestDay ?? DEFAULT_EARLIEST_DAY;
+  if (!isDay(earliestDay)) throw new Error(`earliestDay: '${earliestDay}' is not a day as YYYY-MM-DD`);
   const started = new Date();
   const displayName = (file: string) => options.displayNames?.get(file) ?? file;
   // Tables are loaded in dependency order whatever order the files came in.
@@ -86,7 +98,14 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
 
   return db.write(async (conn) => {
     const policy = await ensureActivePolicy(conn);
-    const ctx: FieldContext & { countBasis: string } = { timeZone: policy.timeZone, countBasis: policy.countBasis, nowMicros: BigInt(now.getTime()) * 1000n };
+    const ctx: FieldContext & { countBasis: string } = {
+      timeZone: policy.timeZone,
+      countBasis: policy.countBasis,
+      nowMicros: BigInt(now.getTime()) * 1000n,
+      earliest: earliestDayRule(earliestDay, policy.timeZone),
+    };
+    // The order ids this batch loads, for the case checks' wording (tables.ts); gone with the batch.
+    await conn.run('CREATE OR REPLACE TEMP TABLE batch_orders (order_id VARCHAR)');
     const reports: FileReport[] = [];
     const affected: Affected = { full: false, from: null };
     for (const { file, kind } of planned) {
@@ -110,6 +129,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
         report.rejects = [];
       }
     }
+    await conn.run('DROP TABLE batch_orders');
     const accepted = reports.reduce((n, r) => n + r.accepted, 0);
     const rejected = reports.reduce((n, r) => n + r.rejected, 0);
     const anyFileError = reports.some((r) => r.error);
@@ -197,6 +217,7 @@ async function loadFile(
   // Upsert by id: a row with an id already stored replaces it.
   await conn.run(`DELETE FROM ${spec.target} WHERE ${spec.id} IN (SELECT ${spec.id} FROM stage)`);
   await conn.run(`INSERT INTO ${spec.target} SELECT ${spec.insertSelect} FROM stage`);
+  if (spec.kind === 'orders') await conn.run('INSERT INTO batch_orders SELECT order_id FROM stage');
   const count = await queryRows<{ n: number }>(conn, 'SELECT count(*) AS n FROM stage');
   report.accepted = count[0].n;
   report.rejects.sort((a, b) => a.line - b.line);

@@ -114,11 +114,14 @@ export async function* readCsv(file: string, columns: string[], onProgress?: Rea
  * offset-less CSV timestamp; a TIMESTAMPTZ keeps its instant.
  */
 export async function* readParquet(db: Database, file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
-  const described = await db
-    .read((conn) => conn.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file }))
-    .catch((error: Error) => {
+  // Every read runs on a connection of its own outside the pool (Database.readAside): the writer holds a
+  // pooled one, perhaps the only one (DB_POOL_SIZE=1), and an unreadable file must not abort its
+  // transaction. A file that fails to read, now or midway, is refused whole.
+  const read = (sql: string, params: Record<string, string | number>) =>
+    db.readAside((conn) => conn.runAndReadAll(sql, params)).catch((error: Error) => {
       throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
     });
+  const described = await read('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file });
   const names = described.getRowObjectsJS().map((r) => String(r.column_name));
   const missing = columns.filter((c) => !names.includes(c));
   const extra = names.filter((n) => !columns.includes(n));
@@ -127,17 +130,15 @@ export async function* readParquet(db: Database, file: string, columns: string[]
   }
   const select = columns.map((c) => `coalesce(CAST("${c.replaceAll('"', '')}" AS VARCHAR), '')`).join(', ');
   const total = Number(
-    (await db.read((conn) => conn.runAndReadAll('SELECT count(*) AS n FROM read_parquet($file)', { file }))).getRowObjectsJS()[0].n,
+    (await read('SELECT count(*) AS n FROM read_parquet($file)', { file })).getRowObjectsJS()[0].n,
   );
-  // Read on a pooled connection of its own, in slices, so the writer's connection stays free.
+  // Read in slices, each read whole before its rows go to the writer's stage.
   const SLICE = 100_000;
   for (let start = 0; start < total; start += SLICE) {
-    const reader = await db.read((conn) =>
-      conn.runAndReadAll(
-        `SELECT file_row_number, ${select} FROM read_parquet($file, file_row_number = true)
-         WHERE file_row_number >= $start AND file_row_number < $end ORDER BY file_row_number`,
-        { file, start, end: start + SLICE },
-      ),
+    const reader = await read(
+      `SELECT file_row_number, ${select} FROM read_parquet($file, file_row_number = true)
+       WHERE file_row_number >= $start AND file_row_number < $end ORDER BY file_row_number`,
+      { file, start, end: start + SLICE },
     );
     for (const row of reader.getRowsJS()) yield { line: Number(row[0]) + 1, fields: row.slice(1).map((v) => String(v)) };
     onProgress?.(Math.min(start + SLICE, total), total);

@@ -10,6 +10,8 @@ export type Kind = (typeof KINDS)[number];
 export interface FieldContext {
   timeZone: string;
   nowMicros: bigint;
+  /** Instants on a calendar day (platform zone) before this day are rejected (see earliestDayRule). */
+  earliest?: { day: string; before: (micros: bigint) => boolean };
 }
 
 /** A field's reader: the value to stage, or throws FieldError with the reason. */
@@ -76,6 +78,7 @@ function timestamp(name: string): ColumnSpec {
       const parsed = parseTimestamp(raw.trim(), ctx.timeZone);
       if ('error' in parsed) throw new FieldError(parsed.error);
       if (parsed.micros > ctx.nowMicros) throw new FieldError(`'${clip(raw.trim())}' is in the future (after the ingest time)`);
+      if (ctx.earliest?.before(parsed.micros)) throw new FieldError(`'${clip(raw.trim())}' is before the earliest accepted day ${ctx.earliest.day}`);
       return new DuckDBTimestampTZValue(parsed.micros);
     },
   };
@@ -123,6 +126,22 @@ function bool(name: string): ColumnSpec {
   };
 }
 
+/**
+ * A case and its order name the same shop, whichever arrives first (DESIGN §2): a staged order or case
+ * whose order already has a stored case of another shop is rejected, naming that case (the first by id).
+ * Checked after the stored order itself, so within one batch the orders file (loaded before the
+ * interventions files) is the authority. Re-sending a stored case with another shop on the same order is
+ * rejected too, naming its stored self (an upsert must not split an order between shops).
+ *
+ * The interventions checks also read `batch_orders`, a temporary table of the order ids the current
+ * batch has loaded so far (created and dropped by the ingest), to tell an order stored by an earlier
+ * batch from one loaded in this batch.
+ */
+const CASES_OF_ANOTHER_SHOP = `SELECT s.line, 'shop_id', 'order ' || s.order_id || ' has case ' || min(c.case_id) || ' stored for shop '
+         || arg_min(c.shop_id, c.case_id) || ', not ' || s.shop_id
+       FROM stage s JOIN cases c ON c.order_id = s.order_id AND c.shop_id <> s.shop_id
+       GROUP BY s.line, s.order_id, s.shop_id`;
+
 export const TABLES: Record<Kind, TableSpec> = {
   categories: {
     kind: 'categories',
@@ -154,6 +173,8 @@ export const TABLES: Record<Kind, TableSpec> = {
       `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
       `SELECT s.line, 'shop_id', 'order ' || s.order_id || ' is stored for shop ' || o.shop_id || ', not ' || s.shop_id
        FROM stage s JOIN orders o ON o.order_id = s.order_id WHERE o.shop_id <> s.shop_id`,
+      // A case that arrived before its order decides the order's shop.
+      CASES_OF_ANOTHER_SHOP,
     ],
   },
   interventions: {
@@ -175,8 +196,18 @@ export const TABLES: Record<Kind, TableSpec> = {
     insertSelect: 'case_id, order_id, shop_id, opened_at, kind, reason, status, outcome, excluded, exclusion_reason',
     checks: [
       `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
-      `SELECT s.line, 'order_id', 'order ' || s.order_id || ' belongs to shop ' || o.shop_id || ', not ' || s.shop_id
+      // The order decides; "(stored)" when it came before this batch (batch_orders: see below).
+      `SELECT s.line, 'order_id', 'order ' || s.order_id || ' belongs to shop ' || o.shop_id
+         || CASE WHEN s.order_id IN (SELECT order_id FROM batch_orders) THEN '' ELSE ' (stored)' END || ', not ' || s.shop_id
        FROM stage s JOIN orders o ON o.order_id = s.order_id WHERE o.shop_id <> s.shop_id`,
+      // No order yet: the cases stored on it decide (a case re-sent with another shop included).
+      CASES_OF_ANOTHER_SHOP,
+      // No order and no stored case yet: the first line in the file on that order decides.
+      `SELECT line, 'shop_id', 'order ' || order_id || ' has case ' || first_case || ' on line ' || first_line || ' for shop ' || first_shop || ', not ' || shop_id
+       FROM (SELECT line, order_id, shop_id, first_value(line) OVER w AS first_line, first_value(case_id) OVER w AS first_case,
+                    first_value(shop_id) OVER w AS first_shop
+             FROM stage WINDOW w AS (PARTITION BY order_id ORDER BY line))
+       WHERE shop_id <> first_shop`,
     ],
   },
 };

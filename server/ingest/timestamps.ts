@@ -11,6 +11,17 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
+/**
+ * Milliseconds since the epoch of a UTC date and time. Unlike Date.UTC, which reads the years 0–99 as
+ * 1900–1999, every year is taken as written (0001 is the year 1).
+ */
+function utcDateMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime();
+}
+
 /** Offset of a zone from UTC (ms) at an instant. Zone changes fall on quarter hours, so it is cached per quarter hour. */
 class ZoneOffsets {
   private readonly format: Intl.DateTimeFormat;
@@ -19,7 +30,7 @@ class ZoneOffsets {
     this.format = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
-      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
   }
   at(utcMs: number): number {
@@ -28,8 +39,13 @@ class ZoneOffsets {
     if (offset === undefined) {
       const instant = key * QUARTER_HOUR_MS;
       const p: Record<string, number> = {};
-      for (const part of this.format.formatToParts(new Date(instant))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-      offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - instant;
+      let bc = false;
+      for (const part of this.format.formatToParts(new Date(instant))) {
+        if (part.type === 'era') bc = part.value.startsWith('B');
+        else if (part.type !== 'literal') p[part.type] = Number(part.value);
+      }
+      // Years as written (not Date.UTC's 1900 + year below 100); 1 BC is the ISO year 0.
+      offset = utcDateMs(bc ? 1 - p.year : p.year, p.month, p.day, p.hour, p.minute, p.second) - instant;
       this.cache.set(key, offset);
     }
     return offset;
@@ -60,7 +76,7 @@ export function parseTimestamp(text: string, timeZone: string): TimestampResult 
     return { error: `not a valid date and time: '${clip(text)}'` };
   }
   const fraction = frac ? Number(frac.padEnd(6, '0').slice(0, 6)) : 0;
-  const wallMs = Date.UTC(year, month - 1, day, hour, minute, second);
+  const wallMs = utcDateMs(year, month, day, hour, minute, second);
   let utcMs: number;
   if (offset === undefined) {
     utcMs = zone(timeZone).toUtc(wallMs);
@@ -74,6 +90,39 @@ export function parseTimestamp(text: string, timeZone: string): TimestampResult 
     utcMs = wallMs - sign * (oh * 60 + om) * 60_000;
   }
   return { micros: BigInt(utcMs) * 1000n + BigInt(fraction) };
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Whether text is a real calendar day written YYYY-MM-DD. */
+export function isDay(text: string): boolean {
+  const m = DAY.exec(text);
+  if (!m) return false;
+  const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/**
+ * The earliest accepted day as a rule on instants: an instant is accepted when its calendar day in the
+ * platform zone is `day` or later. `before(micros)` says whether an instant falls on an earlier day.
+ */
+export function earliestDayRule(day: string, timeZone: string): { day: string; before: (micros: bigint) => boolean } {
+  if (!isDay(day)) throw new Error(`earliestDay: '${day}' is not a day as YYYY-MM-DD`);
+  const [y, m, d] = day.split('-').map(Number);
+  // The day starts near its local midnight; instants more than a day from it are decided by comparing
+  // numbers, the few close to it by their local calendar day (exact across zone changes at midnight).
+  const midnight = zone(timeZone).toUtc(utcDateMs(y, m, d));
+  const lowMicros = BigInt(midnight - 86_400_000) * 1000n;
+  const highMicros = BigInt(midnight + 86_400_000) * 1000n;
+  return {
+    day,
+    before: (micros) => {
+      if (micros < lowMicros) return true;
+      if (micros >= highMicros) return false;
+      const ms = Number(micros / 1000n) - (micros % 1000n < 0n ? 1 : 0);
+      return localDay(ms, timeZone) < day;
+    },
+  };
 }
 
 /** The calendar day (YYYY-MM-DD) of an instant in a zone. */

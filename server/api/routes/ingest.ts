@@ -6,6 +6,7 @@ import path from 'node:path';
 import multer from 'multer';
 import { z } from 'zod';
 import { ingestFiles } from '../../ingest/ingest.js';
+import { earliestDayFromEnv } from '../../config.js';
 import { appendAudit } from '../../governance/audit.js';
 import { badRequest } from '../http.js';
 import type { AppContext } from '../context.js';
@@ -30,7 +31,9 @@ function removeUploads(req: unknown): void {
   for (const dir of uploadDirs(req)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUploadBytes?: number } = {}): void {
+export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUploadBytes?: number; earliestDay?: string } = {}): void {
+  // EARLIEST_DAY is read (and checked) once, when the app is built.
+  const earliestDay = options.earliestDay ?? earliestDayFromEnv();
   const uploads = multer({
     storage: multer.diskStorage({
       destination: (req, _file, done) => {
@@ -76,7 +79,7 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
           named.push(target);
           displayNames.set(target, path.basename(f.originalname));
         }
-        const report = await ingestFiles(ctx.db, named, { source: `upload:${who!.subject}`, displayNames });
+        const report = await ingestFiles(ctx.db, named, { source: `upload:${who!.subject}`, displayNames, earliestDay });
         await ctx.db.write((conn) => appendAudit(conn, who!, 'ingest.upload', null, { batchId: report.batchId, accepted: report.accepted, rejected: report.rejected, files: report.files.map((f) => ({ file: f.file, accepted: f.accepted, rejected: f.rejected, error: f.error ?? null })) }));
         const { refresh: _refresh, ...rest } = report;
         return rest;
