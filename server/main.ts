@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
 import { loadConfig, PROJECT_ROOT } from './config.js';
 import { Database, queryOne } from './db/database.js';
 import { createApp } from './api/app.js';
@@ -13,8 +14,9 @@ import { ingestFiles } from './ingest/ingest.js';
 import { generateDemo, defaultDemoEnd } from './generate/demo.js';
 import { progressPrinter } from './cli/progress.js';
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel });
+// Read when the server starts (main), not on import: tests import signInLines without starting a server.
+let config: ReturnType<typeof loadConfig>;
+let logger: Logger;
 
 /** Builds the dashboard in a child process when no build is there yet; the API does not wait for it. */
 function buildClientIfMissing(): void {
@@ -43,7 +45,24 @@ async function loadDemoIfEmpty(db: Database): Promise<void> {
   }
 }
 
-async function signInLinks(db: Database, secret: Uint8Array, base: string): Promise<string[]> {
+/** The people the printed sign-in links act as (decisions and the audit log show them). */
+export const DEMO_SUBJECTS = {
+  seller: 'demo-seller@example.com',
+  reviewer: 'demo-reviewer@example.com',
+  admin: 'demo-admin@example.com',
+} as const;
+
+/**
+ * Whether `npm start` prints an admin sign-in link: only when asked, with PRINT_ADMIN_LINK=1 (or true, yes,
+ * on) or `npm start -- --admin-link`. An admin token can change the policy for everyone, and whatever is
+ * printed lands in terminal scroll-back and service logs.
+ */
+export function wantsAdminLink(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): boolean {
+  return argv.includes('--admin-link') || /^(1|true|yes|on)$/i.test(env.PRINT_ADMIN_LINK ?? '');
+}
+
+/** The sign-in links `npm start` prints: a seller's and a reviewer's; an admin's only when asked. */
+export async function signInLines(db: Database, secret: Uint8Array, base: string, options: { admin: boolean }): Promise<string[]> {
   // A seller link for a shop that has something to show: the most severe level on the last day.
   const shop = await db.read((conn) =>
     queryOne<{ shop_id: string; level: string }>(
@@ -52,26 +71,37 @@ async function signInLinks(db: Database, secret: Uint8Array, base: string): Prom
        ORDER BY CASE level WHEN 'severe' THEN 0 WHEN 'restricted' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, ratio DESC NULLS LAST, shop_id LIMIT 1`,
     ),
   );
+  const link = async (principal: Parameters<typeof signToken>[1]) => `${base}/?token=${await signToken(secret, principal, '7d')}`;
   const lines: string[] = [];
-  if (shop) lines.push(`  seller of ${shop.shop_id} (${shop.level}): ${base}/?token=${await signToken(secret, { role: 'seller', shops: [shop.shop_id] }, '7d')}`);
-  lines.push(`  reviewer:  ${base}/?token=${await signToken(secret, { role: 'reviewer' }, '7d')}`);
-  lines.push(`  admin:     ${base}/?token=${await signToken(secret, { role: 'admin' }, '7d')}`);
+  if (shop) lines.push(`  seller of ${shop.shop_id} (${shop.level}): ${await link({ role: 'seller', shops: [shop.shop_id], subject: DEMO_SUBJECTS.seller })}`);
+  lines.push(`  reviewer (${DEMO_SUBJECTS.reviewer}): ${await link({ role: 'reviewer', subject: DEMO_SUBJECTS.reviewer })}`);
+  if (options.admin) lines.push(`  admin (${DEMO_SUBJECTS.admin}): ${await link({ role: 'admin', subject: DEMO_SUBJECTS.admin })}`);
+  else lines.push('  admin: not printed (PRINT_ADMIN_LINK=1 npm start, or npm run token -- --role admin --subject YOU)');
   return lines;
 }
 
+/** What `npm start` prints once it listens (scripts wait for the words "serving http://localhost:PORT"). */
+export function startupBanner(base: string, dbPath: string, lines: string[]): string {
+  return `\nIntervention Watch (介入率看板) is serving ${base} on ${dbPath}\nSign in:\n${lines.join('\n')}\n`;
+}
+
 async function main(): Promise<void> {
+  config = loadConfig();
+  logger = pino({ level: config.logLevel });
+  // First, so that a bad secret stops the start at once, before any build or demo load.
+  const secret = resolveSecret(config.authSecret, config.dataDir);
+  const printAdminLink = wantsAdminLink();
   buildClientIfMissing();
   const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit });
   await loadDemoIfEmpty(db);
-  const secret = resolveSecret(config.authSecret, config.dataDir);
   let stopping = false;
-  const app = createApp({ db, secret, logger, clientDir: config.clientDir, isStopping: () => stopping });
+  const app = createApp({ db, secret, logger, clientDir: config.clientDir, isStopping: () => stopping, minPeerShops: config.minPeerShops });
   const server = app.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const base = `http://localhost:${port}`;
-    void signInLinks(db, secret, base).then((lines) => {
-      console.log(`\nIntervention Watch (介入率看板) is serving ${base} on ${config.dbPath}\nSign in:\n${lines.join('\n')}\n`);
+    void signInLines(db, secret, base, { admin: printAdminLink }).then((lines) => {
+      console.log(startupBanner(base, config.dbPath, lines));
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -99,7 +129,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((error) => {
-  logger.fatal(error, 'failed to start');
-  process.exit(1);
-});
+/** True when this file is the program (npm start), false when a test imports it. */
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return fs.realpathSync(path.resolve(process.argv[1])) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error) => {
+    if (logger) logger.fatal(error, 'failed to start');
+    // A plain line too, for a person reading the terminal (e.g. "AUTH_SECRET is 5 bytes long; …").
+    console.error(`Intervention Watch cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -281,11 +281,11 @@ describe('npm run token', () => {
   }, 30_000);
 
   it('prints a reviewer token; --role seller without --shop exits 2 with the usage', async () => {
-    const { stdout } = await run('npm', ['run', 'token', '--', '--role', 'reviewer'], { cwd: ROOT, env });
+    const { stdout } = await run('npm', ['run', 'token', '--', '--role', 'reviewer', '--subject', 'zhao@example.com'], { cwd: ROOT, env });
     const cliApp = createApp({ db, secret: new TextEncoder().encode(AUTH_SECRET), authFailuresPerMinute: 1e6 });
     const who = await request(cliApp).get('/api/me').set('Authorization', `Bearer ${lastWord(stdout)}`);
     expect(who.status).toBe(200);
-    expect(who.body).toMatchObject({ role: 'reviewer', shops: [] });
+    expect(who.body).toMatchObject({ subject: 'zhao@example.com', role: 'reviewer', shops: [] });
 
     const failed = await run('npm', ['run', 'token', '--', '--role', 'seller'], { cwd: ROOT, env }).then(
       () => null,

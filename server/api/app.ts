@@ -8,7 +8,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.js';
-import { authenticate, errorHandler, HttpError } from './http.js';
+import { authenticate, errorHandler, HttpError, redactHeaders, redactUrl } from './http.js';
 import { ApiRegistry } from './registry.js';
 import { systemRoutes } from './routes/system.js';
 import { shopRoutes } from './routes/shops.js';
@@ -28,13 +28,15 @@ export interface AppOptions {
   authFailuresPerMinute?: number;
   /** True once the server is shutting down: answers then close their connection. */
   isStopping?: () => boolean;
+  /** Other shops with orders a seller's category needs before any category figure is shown (default: MIN_PEER_SHOPS). */
+  minPeerShops?: number;
 }
 
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? pino({ level: 'silent' });
   const latest = new LatestDay(options.db);
   void latest.rebuild();
-  const ctx: AppContext = { db: options.db, secret: options.secret, latest };
+  const ctx: AppContext = { db: options.db, secret: options.secret, latest, minPeerShops: options.minPeerShops };
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -51,8 +53,12 @@ export function createApp(options: AppOptions): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      // Tokens never reach the log.
-      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url }), res: (res) => ({ statusCode: res.statusCode }) },
+      // Tokens never reach the log: sign-in links carry ?token=, so secret query parameters, any JWT in the
+      // URL, and the Authorization and Cookie headers are written as [redacted].
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')), headers: redactHeaders(req.headers) }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(

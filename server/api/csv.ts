@@ -1,6 +1,16 @@
-// CSV exports (csv-stringify): a header row, fractions as numbers, restrictions as code@since pairs.
+// CSV exports (csv-stringify): a header row, fractions as numbers, restrictions as code@since pairs, and no
+// text cell that a spreadsheet would run as a formula.
 import { stringify } from 'csv-stringify/sync';
 import type { ShopMetrics } from '../contracts/metrics.js';
+
+/**
+ * CSV injection: a spreadsheet runs a cell that begins with = + - @, a tab or a carriage return as a
+ * formula. Such a text cell gets a leading ' so it is shown as text (OWASP's advice); numbers are written
+ * as numbers and never touched (all of ours are non-negative). Every text cell of every CSV export goes through this.
+ */
+export function escapeCsvText(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
 
 export function flaggedCsv(items: ShopMetrics[]): string {
   // A BOM so that spreadsheet programs read the Chinese shop names as UTF-8.
@@ -24,6 +34,6 @@ export function flaggedCsv(items: ShopMetrics[]): string {
       restrictions: m.restrictions.map((r) => `${r.code}@${r.since}`).join(' '),
       policy_version: m.policyVersion,
     })),
-    { header: true, columns: ['shop_id', 'shop_name', 'category_id', 'date', 'window_from', 'orders', 'interventions', 'complaints', 'rate', 'category_mean', 'ratio', 'judged', 'flagged', 'level', 'consecutive_flagged_days', 'restrictions', 'policy_version'] },
+    { header: true, cast: { string: escapeCsvText }, columns: ['shop_id', 'shop_name', 'category_id', 'date', 'window_from', 'orders', 'interventions', 'complaints', 'rate', 'category_mean', 'ratio', 'judged', 'flagged', 'level', 'consecutive_flagged_days', 'restrictions', 'policy_version'] },
   );
 }

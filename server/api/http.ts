@@ -89,3 +89,55 @@ export function errorHandler(logError: (error: unknown, req: Request) => void) {
     res.status(500).json({ error: 'internal', message: 'internal error; the request id is in the server log', requestId });
   };
 }
+
+// ---- Log redaction: no token, cookie or password reaches the request log. ----
+
+export const REDACTED = '[redacted]';
+
+/** Query parameters whose values are secrets: token, access_token, id_token, api_key, password, … */
+const SECRET_PARAM = /token|secret|passw|jwt|api[-_]?key|signature/i;
+/** A JWT anywhere in a string (its header always begins with `{"`, base64url "eyJ"). */
+const JWT_LIKE = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
+/** Headers whose values are credentials. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api[-_]?key/i;
+
+/** `a=1&token=x` → `a=1&token=[redacted]`: the values of secret-named parameters replaced. */
+function redactParams(params: string): string {
+  return params
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq === -1 ? pair : pair.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replaceAll('+', ' '));
+      } catch {
+        // a malformed escape: match on the raw name
+      }
+      return SECRET_PARAM.test(name) ? `${rawName}=${REDACTED}` : pair;
+    })
+    .join('&');
+}
+
+/** The URL with the values of secret query (and fragment) parameters, and any JWT in it, replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  const hash = url.indexOf('#');
+  const beforeHash = hash === -1 ? url : url.slice(0, hash);
+  const q = beforeHash.indexOf('?');
+  let out = q === -1 ? beforeHash : `${beforeHash.slice(0, q)}?${redactParams(beforeHash.slice(q + 1))}`;
+  if (hash !== -1) out += `#${redactParams(url.slice(hash + 1))}`;
+  return out.replace(JWT_LIKE, REDACTED);
+}
+
+/** The request headers with credentials (Authorization, Cookie, …) replaced by [redacted], and URLs in them redacted. */
+export function redactHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    if (SECRET_HEADER.test(name)) out[name] = REDACTED;
+    else if (typeof value === 'string') out[name] = redactUrl(value);
+    else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? redactUrl(v) : v));
+    else out[name] = value;
+  }
+  return out;
+}

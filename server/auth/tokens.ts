@@ -9,7 +9,10 @@ export const ROLES = ['seller', 'reviewer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {
+  /** Who acts (an e-mail address or a login): shown in decisions, appeals and the audit log. */
   subject: string;
+  /** The person's display name, when the token carries one. */
+  name?: string;
   role: Role;
   /** For sellers: the shops they may read. Reviewers and admins read every shop. */
   shops: string[];
@@ -17,6 +20,7 @@ export interface Principal {
 
 const Claims = z.object({
   sub: z.string().min(1),
+  name: z.string().min(1).max(200).optional(),
   role: z.enum(ROLES),
   shops: z.array(z.string().min(1).max(128)).max(1000).default([]),
 });
@@ -24,9 +28,28 @@ const Claims = z.object({
 const ISSUER = 'intervention-watch';
 const ALGORITHM = 'HS256';
 
-/** AUTH_SECRET, or a random secret kept in the data folder (made on first use, readable by its owner only). */
+/** The shortest secret accepted: 32 bytes, the size of an HS256 key (RFC 7518 §3.2). */
+export const MIN_SECRET_BYTES = 32;
+
+/** Refuses a secret shorter than MIN_SECRET_BYTES, naming where it came from. */
+function checkSecretLength(secret: string, where: string): void {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `${where} is ${bytes} bytes long; it must be at least ${MIN_SECRET_BYTES} bytes (for example the output of \`openssl rand -hex 32\`)`,
+    );
+  }
+}
+
+/**
+ * AUTH_SECRET, or a random secret kept in the data folder (made on first use, readable by its owner only).
+ * A secret shorter than 32 bytes is refused with an error that names it.
+ */
 export function resolveSecret(authSecret: string | undefined, dataDir: string): Uint8Array {
-  if (authSecret) return new TextEncoder().encode(authSecret);
+  if (authSecret) {
+    checkSecretLength(authSecret, 'AUTH_SECRET');
+    return new TextEncoder().encode(authSecret);
+  }
   const file = path.join(dataDir, '.auth-secret');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -36,18 +59,38 @@ export function resolveSecret(authSecret: string | undefined, dataDir: string): 
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process made it first
     }
   }
-  return new TextEncoder().encode(fs.readFileSync(file, 'utf8').trim());
+  const kept = fs.readFileSync(file, 'utf8').trim();
+  checkSecretLength(kept, `the secret in ${file} (used because AUTH_SECRET is not set)`);
+  return new TextEncoder().encode(kept);
 }
 
-export async function signToken(secret: Uint8Array, principal: { role: Role; shops?: string[]; subject?: string }, expiresIn = '30d'): Promise<string> {
+/**
+ * Signs a token. `subject` is the person who acts; a seller's defaults to `seller:SHOP,…` and a reviewer's
+ * or admin's to the role name (only code calls it without one: `npm run token` and `npm start` always name
+ * a person). `name` is an optional display name.
+ */
+export async function signToken(
+  secret: Uint8Array,
+  principal: { role: Role; shops?: string[]; subject?: string; name?: string },
+  expiresIn = '30d',
+): Promise<string> {
   if (principal.role === 'seller' && !(principal.shops && principal.shops.length > 0)) throw new Error('a seller token needs at least one shop');
-  return new SignJWT({ role: principal.role, shops: principal.role === 'seller' ? principal.shops : [] })
+  if (principal.subject !== undefined && principal.subject.trim() === '') throw new Error('subject: must not be empty');
+  if (principal.name !== undefined && (principal.name.trim() === '' || principal.name.length > 200)) throw new Error('name: must be 1 to 200 characters');
+  const claims: Record<string, unknown> = { role: principal.role, shops: principal.role === 'seller' ? principal.shops : [] };
+  if (principal.name !== undefined) claims.name = principal.name.trim();
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-    .setSubject(principal.subject ?? (principal.role === 'seller' ? `seller:${principal.shops!.join(',')}` : principal.role))
+    .setSubject(principal.subject?.trim() ?? defaultSubject(principal.role, principal.shops))
     .setIssuer(ISSUER)
     .setIssuedAt()
     .setExpirationTime(expiresIn)
     .sign(secret);
+}
+
+/** The subject a token gets when none is given: `seller:SHOP,…` for a seller, the role name otherwise. */
+export function defaultSubject(role: Role, shops: string[] = []): string {
+  return role === 'seller' ? `seller:${shops.join(',')}` : role;
 }
 
 export class AuthError extends Error {}
@@ -63,7 +106,7 @@ export async function verifyToken(secret: Uint8Array | crypto.KeyObject, token: 
     const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
     const claims = Claims.parse(payload);
     if (claims.role === 'seller' && claims.shops.length === 0) throw new AuthError('a seller token without shops');
-    return { subject: claims.sub, role: claims.role, shops: claims.shops };
+    return { subject: claims.sub, role: claims.role, shops: claims.shops, ...(claims.name ? { name: claims.name } : {}) };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new AuthError('the token has expired');
     if (error instanceof AuthError) throw error;

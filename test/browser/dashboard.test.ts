@@ -1,5 +1,6 @@
 // The built dashboard in a real Chromium (Debian's, driven by playwright-core): what a seller and a
-// reviewer see. Runs in CI (.ci/run installs chromium); it fails rather than skips without a browser.
+// reviewer see. `npm test` first finds or installs a Chromium (test/setup/ensure-chromium.ts); this file
+// looks it up the same way (CHROMIUM_PATH first), and fails rather than skips without a browser.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,9 +16,10 @@ import type { Database } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/database.js';
 import { generateDemo } from '../../server/generate/demo.js';
 import { ingest, openTempDb, tempDir } from '../helpers.js';
+import { chromiumMissingMessage, findChromium } from '../setup/chromium.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = findChromium();
 const SHOTS = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
 const secret = new TextEncoder().encode('browser-test-secret-0123456789abcd');
 
@@ -32,7 +34,7 @@ let adminToken: string;
 let lastDay: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!CHROMIUM) throw new Error(chromiumMissingMessage());
   // Always test what the sources build to now.
   await run(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], { cwd: PROJECT_ROOT });
   const demo = tempDir('iw-browser-');
