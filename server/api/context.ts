@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database.js';
 import type { LatestDay } from '../metrics/latest.js';
 import { dataRange, type DataRangeRow } from '../metrics/queries.js';
+import { minPeerShopsFromEnv } from '../config.js';
 import { badRequest, notFound } from './http.js';
 
 export interface AppContext {
@@ -9,6 +10,16 @@ export interface AppContext {
   secret: Uint8Array;
   /** The latest day's metrics in memory (absent: every request queries). */
   latest?: LatestDay;
+  /**
+   * Other shops with orders in the category's window that a seller needs to see category figures
+   * (DESIGN §3 small categories). Absent: MIN_PEER_SHOPS from the environment (default 5).
+   */
+  minPeerShops?: number;
+}
+
+/** The small-category minimum in force for this app. */
+export function minPeerShopsOf(ctx: AppContext): number {
+  return ctx.minPeerShops ?? minPeerShopsFromEnv();
 }
 
 /** The data range, or 404 when nothing is loaded yet. */

@@ -27,6 +27,14 @@ export const ShopMetricsSchema = z.object({
   consecutiveFlaggedDays: z.number().int(),
   restrictions: z.array(RestrictionSchema),
   policyVersion: z.string(),
+  /**
+   * In a seller's answer (DESIGN §3 small categories): whether the category has enough other shops with
+   * orders in the window for its figures to be shown. When false, categoryMean and ratio are null for
+   * the seller (flagged and level are the shop's own and stay). Reviewers and admins see every figure.
+   */
+  categoryComparable: z.boolean().optional(),
+  /** With categoryComparable: the other shops with orders the category needs (the MIN_PEER_SHOPS setting). */
+  minPeerShops: z.number().int().optional(),
 });
 export type ShopMetrics = z.infer<typeof ShopMetricsSchema>;
 

@@ -2,6 +2,19 @@
 import { z } from 'zod';
 import { IsoDate, LevelSchema } from './common.js';
 
+/**
+ * DESIGN §3 small categories: whether the category has at least `minPeerShops` other shops with orders
+ * in the window (on every day the answer covers). When false, a seller's answer carries no category
+ * figure (null or empty); reviewers and admins still see them. The number of other shops is never given.
+ */
+const CategoryGate = {
+  categoryComparable: z.boolean(),
+  minPeerShops: z.number().int(),
+};
+
+/** Which day a case counts on: the day it was opened, or the day its order was paid (policy countBasis). */
+export const CountBasisSchema = z.enum(['case_opened', 'order_paid']);
+
 /** GET /api/shops/:shopId/trend?from=&to= (default: the 90 days ending on the last day with data) */
 export const TrendQuery = z.object({ from: IsoDate.optional(), to: IsoDate.optional() }).strict();
 export const TrendPointSchema = z.object({
@@ -18,7 +31,7 @@ export const TrendPointSchema = z.object({
   flagged: z.boolean(),
   level: LevelSchema,
 });
-export const TrendSchema = z.object({ shopId: z.string(), from: IsoDate, to: IsoDate, flagRatio: z.number(), points: z.array(TrendPointSchema) });
+export const TrendSchema = z.object({ shopId: z.string(), from: IsoDate, to: IsoDate, flagRatio: z.number(), points: z.array(TrendPointSchema), ...CategoryGate });
 export type Trend = z.infer<typeof TrendSchema>;
 
 /** GET /api/shops/:shopId/cases?date= — the cases in the window of a date (counted or not, with why). */
@@ -34,21 +47,48 @@ export const CaseSchema = z.object({
   outcome: z.string().nullable(),
   excluded: z.boolean(),
   exclusionReason: z.string().nullable(),
-  /** Whether this case makes its order count in the rate on that date. */
+  /** Whether this case makes its order count (in the rate, or in the complaints) on that date. */
   counted: z.boolean(),
-  /** Day the case's contribution leaves the 30-day window (the first day it no longer counts). */
+  /**
+   * Day the case's contribution leaves the 30-day window (the first day it no longer counts); for a case
+   * that counts nowhere because its order is missing, the day it leaves this list.
+   */
   leavesWindowOn: IsoDate,
+  /** Whether the case's order is in the data. */
   orderKnown: z.boolean(),
+  /** The day its order was paid, in the policy time zone (null: the order is not in the data). */
+  paidDay: IsoDate.nullable(),
+  /** The day the case counts on under the count basis: openedDay (case_opened) or paidDay (order_paid); null when it cannot count. */
+  countsOn: IsoDate.nullable(),
+  /** Why the case does not count (null: it counts): excluded, or order_missing (under order_paid a case counts on its order's paid day). */
+  notCountedBecause: z.enum(['excluded', 'order_missing']).nullable(),
 });
-export const CasesSchema = z.object({ shopId: z.string(), date: IsoDate, window: z.object({ from: IsoDate, to: IsoDate }), cases: z.array(CaseSchema) });
+/**
+ * The cases whose counting day (countsOn) lies in the window; under order_paid also the cases whose order
+ * is missing and that were opened in the window (listed, not counted).
+ */
+export const CasesSchema = z.object({
+  shopId: z.string(),
+  date: IsoDate,
+  window: z.object({ from: IsoDate, to: IsoDate }),
+  countBasis: CountBasisSchema,
+  cases: z.array(CaseSchema),
+});
 export type Cases = z.infer<typeof CasesSchema>;
 
-/** GET /api/shops/:shopId/breakdown?date= — interventions (counted cases) in the window by reason and by week. */
+/**
+ * GET /api/shops/:shopId/breakdown?date= — interventions (counted cases) in the window by reason and by week.
+ * Cases are placed on the day they count on under the count basis (opened day, or their order's paid day).
+ */
 export const BreakdownSchema = z.object({
   shopId: z.string(),
   date: IsoDate,
+  countBasis: CountBasisSchema,
   byReason: z.array(z.object({ reason: z.string(), interventions: z.number().int(), complaints: z.number().int() })),
   byWeek: z.array(z.object({ weekStart: IsoDate, interventions: z.number().int(), complaints: z.number().int(), orders: z.number().int() })),
+  /** Cases not excluded, opened in the window, whose order is not in the data: counted under case_opened, not under order_paid. */
+  casesWithoutOrder: z.number().int(),
+  ...CategoryGate,
 });
 export type Breakdown = z.infer<typeof BreakdownSchema>;
 
@@ -57,7 +97,8 @@ export const PeersSchema = z.object({
   shopId: z.string(),
   categoryId: z.string(),
   date: IsoDate,
-  judgedShops: z.number().int(),
+  /** null for a seller when the category is too small to compare. */
+  judgedShops: z.number().int().nullable(),
   categoryMean: z.number().nullable(),
   median: z.number().nullable(),
   p90: z.number().nullable(),
@@ -65,6 +106,7 @@ export const PeersSchema = z.object({
   shopRate: z.number().nullable(),
   /** Share of judged peers with a rate strictly below the shop's, 0..1 (null when the shop has no rate). */
   percentile: z.number().nullable(),
+  ...CategoryGate,
 });
 export type Peers = z.infer<typeof PeersSchema>;
 
@@ -77,9 +119,25 @@ export const ForecastSchema = z.object({
   belowThresholdOn: IsoDate.nullable(),
   /** Day the current restrictions would lift (null: none in force, or not within the horizon). */
   liftOn: IsoDate.nullable(),
-  /** New intervention orders in the next 7 days that keep the shop unflagged on all of them (null: cannot stay under). */
+  /**
+   * New intervention orders in the next 7 days that keep the shop unflagged on all of them (null: cannot
+   * stay under; or, for a seller, the category is too small to compare — it would probe the threshold).
+   */
   headroom7d: z.number().int().nullable(),
-  points: z.array(z.object({ date: IsoDate, orders: z.number(), interventions: z.number().int(), rate: z.number().nullable(), threshold: z.number().nullable(), flagged: z.boolean(), level: LevelSchema })),
+  /** Each projected day under the policy version in force on it (threshold null for a seller when the category is too small). */
+  points: z.array(
+    z.object({
+      date: IsoDate,
+      orders: z.number(),
+      interventions: z.number().int(),
+      rate: z.number().nullable(),
+      threshold: z.number().nullable(),
+      flagged: z.boolean(),
+      level: LevelSchema,
+      policyVersion: z.string(),
+    }),
+  ),
+  ...CategoryGate,
 });
 export type Forecast = z.infer<typeof ForecastSchema>;
 

@@ -1,7 +1,10 @@
 // The forecast: with no new interventions and orders at the recent daily average, when does the
 // shop's ratio fall below the threshold, when do its restrictions lift, and how many new
 // intervention orders in the next 7 days can it take and stay under? Other shops of the category
-// are held at their numbers of the stat date. Pure over its inputs; the loader below reads them.
+// are held at their numbers of the stat date. Each projected day is judged under the policy version
+// in force on it (ratio, floors, run lengths, lift days), and the category mean follows the policy's
+// method: pooled (ΣK / ΣN) or the mean of the rates of the shops with orders, the shop's own projected
+// rate in place of its own term. Pure over its inputs; the loader below reads them.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import type { Forecast } from '../contracts/shop.js';
@@ -10,25 +13,37 @@ import type { Policy } from '../policy/policy.js';
 import type { PolicySchedule } from '../policy/schedule.js';
 import { addDays } from './shop-queries.js';
 
+/** The policy in force on a day: one policy, or a function of the day (a schedule's `on`). */
+export type ForecastPolicy = Policy | ((day: string) => Policy);
+
 export interface ForecastInput {
   date: string;
   /** First day of the data: future days are complete windows once past first + window − 1. */
   firstDay: string;
-  policy: Policy;
+  /**
+   * The policy in force on each day (past and projected). Window, zone, count basis and mean method are
+   * the same in every version of a schedule; they are read from the policy of the stat date.
+   */
+  policy: ForecastPolicy;
   /** The shop's days up to the date (for the level walk). */
   history: DayInput[];
-  lifts?: LiftOverride[];
+  lifts?: readonly LiftOverride[];
   /** Orders paid per day in the window ending on the date. */
   dailyOrders: Map<string, number>;
   /** For each counted intervention order: the last day (≤ date) it has a counted case. */
   lastCaseDays: string[];
   shop: { orders: number; interventions: number };
-  category: { orders: number; interventions: number };
+  /**
+   * The category on the stat date. pooled: its window counts (the shop's included). mean_of_shop_rates:
+   * the sum and the number of the rates of the OTHER shops with orders in the window (held at the date).
+   */
+  category: { orders: number; interventions: number; otherRateSum?: number; otherShopsWithOrders?: number };
   horizon?: number;
 }
 
 interface Projected {
   date: string;
+  policyVersion: string;
   orders: number;
   interventions: number;
   rate: number | null;
@@ -38,41 +53,72 @@ interface Projected {
   flagged: boolean;
 }
 
+function policyOn(input: ForecastInput): (day: string) => Policy {
+  const { policy } = input;
+  return typeof policy === 'function' ? policy : () => policy;
+}
+
 /** Orders a day over the window ending on the date (over the days with data, when the window is incomplete). */
 function dailyAverage(input: ForecastInput): number {
   const daysWithData = Math.round((Date.parse(input.date) - Date.parse(input.firstDay)) / 86_400_000) + 1;
-  return input.shop.orders / Math.min(input.policy.windowDays, daysWithData);
+  return input.shop.orders / Math.min(policyOn(input)(input.date).windowDays, daysWithData);
 }
 
 function project(input: ForecastInput, extraOnNextDay: number, days: number): Projected[] {
-  const { policy, date } = input;
-  const W = policy.windowDays;
+  const { date } = input;
+  const on = policyOn(input);
+  const structural = on(date);
+  const W = structural.windowDays;
+  const method = structural.categoryMean;
   const average = dailyAverage(input);
+  const otherRateSum = input.category.otherRateSum ?? 0;
+  const otherShops = input.category.otherShopsWithOrders ?? 0;
   const out: Projected[] = [];
   for (let j = 1; j <= days; j++) {
     const day = addDays(date, j);
+    const policy = on(day);
     const windowStart = addDays(day, -(W - 1));
     let orders = average * Math.min(j, W);
     for (const [d, n] of input.dailyOrders) if (d >= windowStart) orders += n;
     let interventions = input.lastCaseDays.filter((d) => d >= windowStart).length;
     if (j <= W) interventions += extraOnNextDay; // new ones arrive on the next day and stay W days
-    const categoryOrders = input.category.orders - input.shop.orders + orders;
-    const categoryInterventions = input.category.interventions - input.shop.interventions + interventions;
     const rate = orders > 0 ? interventions / orders : null;
-    const mean = categoryOrders > 0 ? categoryInterventions / categoryOrders : null;
-    const ratio = rate !== null && mean ? rate / mean : null;
     const judged = orders >= policy.floors.minOrders && interventions >= policy.floors.minInterventions;
     const complete = day >= addDays(input.firstDay, W - 1);
-    // Same comparison as the SQL, cross-multiplied so that exactly the threshold counts as flagged.
-    const flagged = judged && complete && categoryInterventions > 0 && interventions * categoryOrders >= policy.flagRatio * orders * categoryInterventions * (1 - 1e-12);
-    out.push({ date: day, orders, interventions, rate, mean, threshold: mean === null ? null : policy.flagRatio * mean, ratio, flagged });
+    let mean: number | null;
+    let flagged: boolean;
+    if (method === 'mean_of_shop_rates') {
+      // The mean of the rates of the shops with orders: the others' held at the date, the shop's own projected.
+      const shops = otherShops + (rate === null ? 0 : 1);
+      mean = shops > 0 ? (otherRateSum + (rate ?? 0)) / shops : null;
+      // Same comparison as the SQL for this method.
+      flagged = judged && complete && mean !== null && mean > 0 && rate !== null && rate >= policy.flagRatio * mean * (1 - 1e-12);
+    } else {
+      const categoryOrders = input.category.orders - input.shop.orders + orders;
+      const categoryInterventions = input.category.interventions - input.shop.interventions + interventions;
+      mean = categoryOrders > 0 ? categoryInterventions / categoryOrders : null;
+      // Same comparison as the SQL, cross-multiplied so that exactly the threshold counts as flagged.
+      flagged = judged && complete && orders > 0 && categoryOrders > 0 && categoryInterventions > 0 && interventions * categoryOrders >= policy.flagRatio * orders * categoryInterventions * (1 - 1e-12);
+    }
+    const ratio = rate !== null && mean ? rate / mean : null;
+    out.push({ date: day, policyVersion: policy.version, orders, interventions, rate, mean, threshold: mean === null ? null : policy.flagRatio * mean, ratio, flagged });
   }
   return out;
 }
 
-export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId'> {
-  const { policy, date, history } = input;
-  const horizon = input.horizon ?? policy.windowDays + policy.lift.afterUnflaggedDays + 7;
+/** Enough days to see the shop fall under and its restrictions lift, with the longest lift rule of the days ahead. */
+function defaultHorizon(input: ForecastInput): number {
+  const on = policyOn(input);
+  const W = on(input.date).windowDays;
+  let lift = on(input.date).lift.afterUnflaggedDays;
+  for (let j = 1; j <= W + 7 + 365; j++) lift = Math.max(lift, on(addDays(input.date, j)).lift.afterUnflaggedDays);
+  return W + lift + 7;
+}
+
+export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId' | 'categoryComparable' | 'minPeerShops'> {
+  const { date, history } = input;
+  const policy = policyOn(input);
+  const horizon = input.horizon ?? defaultHorizon(input);
   const future = project(input, 0, horizon);
   const days: DayInput[] = [
     ...history,
@@ -109,18 +155,34 @@ export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId'> {
     belowThresholdOn: flaggedToday && firstUnflagged >= 0 ? future[firstUnflagged].date : null,
     liftOn: restrictedToday && firstNone >= 0 ? future[firstNone].date : null,
     headroom7d: headroom,
-    points: future.slice(0, 30).map((p, i) => ({ date: p.date, orders: p.orders, interventions: p.interventions, rate: p.rate, threshold: p.threshold, flagged: p.flagged, level: futureLevels[i] })),
+    points: future.slice(0, 30).map((p, i) => ({
+      date: p.date, orders: p.orders, interventions: p.interventions, rate: p.rate, threshold: p.threshold, flagged: p.flagged, level: futureLevels[i], policyVersion: p.policyVersion,
+    })),
   };
 }
 
-/** Reads a shop's forecast inputs for a date and computes it. */
-export async function loadForecast(conn: DuckDBConnection, schedule: PolicySchedule, firstDay: string, shopId: string, date: string, lifts: LiftOverride[]): Promise<Forecast | null> {
-  const policy = schedule.on(date);
+/**
+ * Reads a shop's forecast inputs for a date and computes it under the schedule: each day (past and
+ * projected) under the version in force on it. `lifts` are passed to the level walk as they come.
+ */
+export async function loadForecast(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  firstDay: string,
+  shopId: string,
+  date: string,
+  lifts: readonly LiftOverride[],
+): Promise<Omit<Forecast, 'categoryComparable' | 'minPeerShops'> | null> {
   const active = schedule.active;
   const from = addDays(date, -(active.windowDays - 1));
-  const today = await queryOne<{ orders: number; interventions: number; category_orders: number; category_interventions: number }>(
+  const today = await queryOne<{ orders: number; interventions: number; category_orders: number; category_interventions: number; other_rate_sum: number | null; other_shops: number }>(
     conn,
-    'SELECT orders, interventions, category_orders, category_interventions FROM shop_day WHERE shop_id = $shopId AND day = $date::DATE',
+    `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
+       (SELECT sum(o.interventions / o.orders) FROM shop_day o
+        WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
+       (SELECT count(*) FROM shop_day o
+        WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
+     FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
     { shopId, date },
   );
   if (!today) return null;
@@ -148,13 +210,18 @@ export async function loadForecast(conn: DuckDBConnection, schedule: PolicySched
   const result = forecastShop({
     date,
     firstDay,
-    policy,
+    policy: (day) => schedule.on(day),
     history: history.map((h) => ({ day: h.day, flagged: h.flagged, orders: h.orders, interventions: h.interventions, rate: h.rate, categoryMean: h.category_mean, ratio: h.ratio })),
     lifts,
     dailyOrders: new Map(orderDays.map((o) => [o.day, o.n])),
     lastCaseDays: caseDays.map((c) => c.day),
     shop: { orders: today.orders, interventions: today.interventions },
-    category: { orders: today.category_orders, interventions: today.category_interventions },
+    category: {
+      orders: today.category_orders,
+      interventions: today.category_interventions,
+      otherRateSum: today.other_rate_sum ?? 0,
+      otherShopsWithOrders: today.other_shops,
+    },
   });
   return { shopId, ...result };
 }

@@ -2,8 +2,22 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/database.js';
 import type { Breakdown, Cases, History, Peers, Trend } from '../contracts/shop.js';
+import type { Policy } from '../policy/policy.js';
 import type { PolicySchedule } from '../policy/schedule.js';
 import type { DataRangeRow } from './queries.js';
+
+type Gated<T> = Omit<T, 'categoryComparable' | 'minPeerShops'>;
+
+/**
+ * The day a case counts on, as the metric engine places it (sql.ts WINDOW_DELTAS): the day it was opened,
+ * or under order_paid the day its order was paid (NULL when the order is not in the data: it counts
+ * nowhere). A case table \`c\` LEFT JOINed to orders \`o\` on the order id; the join only under order_paid.
+ */
+function countDay(policy: Policy): { join: string; day: string } {
+  return policy.countBasis === 'order_paid'
+    ? { join: 'LEFT JOIN orders o ON o.order_id = c.order_id', day: 'CAST(timezone($tz, o.paid_at) AS DATE)' }
+    : { join: '', day: 'CAST(timezone($tz, c.opened_at) AS DATE)' };
+}
 
 export function addDays(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);
@@ -11,7 +25,7 @@ export function addDays(day: string, n: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, from: string, to: string): Promise<Trend> {
+export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, from: string, to: string): Promise<Gated<Trend>> {
   const rows = await queryRows<Omit<Trend['points'][number], 'threshold'>>(
     conn,
     `SELECT strftime(day, '%Y-%m-%d') AS date, orders, interventions, complaints, rate, category_mean AS "categoryMean", ratio, judged, flagged, level
@@ -25,8 +39,14 @@ export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule
   return { shopId, from, to, flagRatio: schedule.on(to).flagRatio, points };
 }
 
-/** The cases whose counting day lies in the window of the date, each with whether and until when it counts. */
-export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule, range: DataRangeRow, shopId: string, date: string): Promise<Cases> {
+/**
+ * The cases whose counting day lies in the window of the date, each with whether, on which day and until
+ * when it counts. The counting day follows the count basis: the opened day, or under order_paid the day
+ * its order was paid (in the policy time zone). Under order_paid a case whose order is not in the data
+ * counts nowhere; it is listed (by its opened day) with orderKnown false and notCountedBecause
+ * 'order_missing'. Under case_opened it counts like any other, as the engine counts it.
+ */
+export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule, _range: DataRangeRow, shopId: string, date: string): Promise<Cases> {
   const policy = schedule.active;
   const from = addDays(date, -(policy.windowDays - 1));
   const cases = await queryRows<Cases['cases'][number]>(
@@ -34,29 +54,41 @@ export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule
     `WITH c AS (
        SELECT c.*, o.order_id IS NOT NULL AS order_known,
          CAST(timezone($tz, c.opened_at) AS DATE) AS opened_day,
-         CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) AS count_day
+         CAST(timezone($tz, o.paid_at) AS DATE) AS paid_day
        FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
-       WHERE c.shop_id = $shopId)
+       WHERE c.shop_id = $shopId),
+     k AS (
+       SELECT *, CASE WHEN $basis = 'order_paid' THEN paid_day ELSE opened_day END AS count_day FROM c)
      SELECT case_id AS "caseId", order_id AS "orderId", kind, reason, strftime(opened_at, '%Y-%m-%dT%H:%M:%SZ') AS "openedAt",
        strftime(opened_day, '%Y-%m-%d') AS "openedDay", status, outcome, excluded, exclusion_reason AS "exclusionReason",
-       NOT excluded AS counted, strftime(count_day + $window::INTEGER, '%Y-%m-%d') AS "leavesWindowOn", order_known AS "orderKnown"
-     FROM c WHERE count_day BETWEEN $from::DATE AND $date::DATE
-     ORDER BY count_day DESC, case_id`,
+       NOT excluded AND count_day IS NOT NULL AS counted,
+       strftime(coalesce(count_day, opened_day) + $window::INTEGER, '%Y-%m-%d') AS "leavesWindowOn", order_known AS "orderKnown",
+       strftime(paid_day, '%Y-%m-%d') AS "paidDay", strftime(count_day, '%Y-%m-%d') AS "countsOn",
+       CASE WHEN excluded THEN 'excluded' WHEN count_day IS NULL THEN 'order_missing' END AS "notCountedBecause"
+     FROM k WHERE coalesce(count_day, opened_day) BETWEEN $from::DATE AND $date::DATE
+     ORDER BY coalesce(count_day, opened_day) DESC, case_id`,
     { tz: policy.timeZone, basis: policy.countBasis, shopId, from, date, window: policy.windowDays },
   );
-  return { shopId, date, window: { from, to: date }, cases };
+  return { shopId, date, window: { from, to: date }, countBasis: policy.countBasis, cases };
 }
 
-export async function shopBreakdown(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, date: string, weeks = 12): Promise<Breakdown> {
+/**
+ * Counted interventions and complaints (distinct orders) in the window by reason, and by week over
+ * \`weeks\` weeks, each case placed on the day it counts on under the count basis (see shopCases).
+ */
+export async function shopBreakdown(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, date: string, weeks = 12): Promise<Gated<Breakdown>> {
   const policy = schedule.active;
   const from = addDays(date, -(policy.windowDays - 1));
+  const counted = countDay(policy);
   const byReason = await queryRows<Breakdown['byReason'][number]>(
     conn,
-    `SELECT coalesce(reason, 'unspecified') AS reason,
+    `WITH k AS (
+       SELECT c.order_id, c.kind, c.reason, ${counted.day} AS day FROM cases c ${counted.join}
+       WHERE c.shop_id = $shopId AND NOT c.excluded)
+     SELECT coalesce(reason, 'unspecified') AS reason,
        count(DISTINCT order_id) FILTER (WHERE kind = 'intervention')::INTEGER AS interventions,
        count(DISTINCT order_id) FILTER (WHERE kind = 'complaint')::INTEGER AS complaints
-     FROM cases
-     WHERE shop_id = $shopId AND NOT excluded AND CAST(timezone($tz, opened_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
+     FROM k WHERE day BETWEEN $from::DATE AND $date::DATE
      GROUP BY ALL ORDER BY interventions DESC, complaints DESC, reason`,
     { shopId, tz: policy.timeZone, from, date },
   );
@@ -68,16 +100,24 @@ export async function shopBreakdown(conn: DuckDBConnection, schedule: PolicySche
        SELECT date_trunc('week', $weekFrom::DATE + i::INTEGER * 7)::DATE AS week_start FROM range(0, $weeks + 1) t(i)),
      o AS (SELECT date_trunc('week', CAST(timezone($tz, paid_at) AS DATE))::DATE AS week_start, count(*) AS n
            FROM orders WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $weekFrom::DATE AND $date::DATE GROUP BY ALL),
-     c AS (SELECT date_trunc('week', CAST(timezone($tz, opened_at) AS DATE))::DATE AS week_start,
+     k AS (SELECT c.order_id, c.kind, ${counted.day} AS day FROM cases c ${counted.join} WHERE c.shop_id = $shopId AND NOT c.excluded),
+     c AS (SELECT date_trunc('week', day)::DATE AS week_start,
              count(DISTINCT order_id) FILTER (WHERE kind = 'intervention') AS k, count(DISTINCT order_id) FILTER (WHERE kind = 'complaint') AS m
-           FROM cases WHERE shop_id = $shopId AND NOT excluded AND CAST(timezone($tz, opened_at) AS DATE) BETWEEN $weekFrom::DATE AND $date::DATE GROUP BY ALL)
+           FROM k WHERE day BETWEEN $weekFrom::DATE AND $date::DATE GROUP BY ALL)
      SELECT DISTINCT strftime(w.week_start, '%Y-%m-%d') AS "weekStart", coalesce(c.k, 0)::INTEGER AS interventions,
        coalesce(c.m, 0)::INTEGER AS complaints, coalesce(o.n, 0)::INTEGER AS orders
      FROM weeks w LEFT JOIN o USING (week_start) LEFT JOIN c USING (week_start)
      WHERE w.week_start <= $date::DATE ORDER BY "weekStart"`,
     { shopId, tz: policy.timeZone, weekFrom, date, weeks },
   );
-  return { shopId, date, byReason, byWeek };
+  const missing = await queryRows<{ n: number }>(
+    conn,
+    `SELECT count(*)::INTEGER AS n FROM cases c
+     WHERE c.shop_id = $shopId AND NOT c.excluded AND CAST(timezone($tz, c.opened_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
+       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = c.order_id)`,
+    { shopId, tz: policy.timeZone, from, date },
+  );
+  return { shopId, date, countBasis: policy.countBasis, byReason, byWeek, casesWithoutOrder: missing[0]?.n ?? 0 };
 }
 
 /** Linear-interpolated quantile of sorted values (as spreadsheet PERCENTILE.INC). */
@@ -99,7 +139,7 @@ export function histogram(values: number[], include: number | null, count = 10):
   return buckets;
 }
 
-export async function shopPeers(conn: DuckDBConnection, shopId: string, date: string): Promise<Peers | null> {
+export async function shopPeers(conn: DuckDBConnection, shopId: string, date: string): Promise<Gated<Peers> | null> {
   const rows = await queryRows<{ shop_id: string; category_id: string; rate: number | null; judged: boolean; category_mean: number | null }>(
     conn,
     `SELECT shop_id, category_id, rate, judged, category_mean FROM shop_day

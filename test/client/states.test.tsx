@@ -33,6 +33,9 @@ function caseRow(id: string, overrides: Partial<Cases['cases'][number]> = {}): C
     counted: true,
     leavesWindowOn: '2026-12-01',
     orderKnown: true,
+    paidDay: '2026-10-30',
+    countsOn: '2026-11-01',
+    notCountedBecause: null,
     ...overrides,
   };
 }

@@ -7,7 +7,15 @@ import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { useCases, type Cases } from '../../lib/queries';
 
-function CaseRows({ cases, showAll }: { cases: Cases['cases']; showAll: boolean }) {
+/** Why a case does not count, or "yes". */
+function countedLabel(c: Cases['cases'][number], t: (key: string, options?: Record<string, unknown>) => string, reasonLabel: (reason: string | null) => string): string {
+  if (c.counted) return t('common.yes');
+  if (c.excluded) return t('cases.excludedBecause', { reason: reasonLabel(c.exclusionReason) });
+  if (c.notCountedBecause === 'order_missing') return t('cases.orderMissing');
+  return t('common.no');
+}
+
+function CaseRows({ cases, showAll, byPaidDay }: { cases: Cases['cases']; showAll: boolean; byPaidDay: boolean }) {
   const { t } = useTranslation();
   const lang = useLang();
   const reasonLabel = useReasonLabel();
@@ -23,6 +31,7 @@ function CaseRows({ cases, showAll }: { cases: Cases['cases']; showAll: boolean 
             <th scope="col">{t('cases.kind')}</th>
             <th scope="col">{t('cases.reason')}</th>
             <th scope="col">{t('cases.opened')}</th>
+            {byPaidDay && <th scope="col">{t('cases.countsOn')}</th>}
             <th scope="col">{t('cases.status')}</th>
             <th scope="col">{t('cases.counted')}</th>
             <th scope="col">{t('cases.leaves')}</th>
@@ -36,11 +45,12 @@ function CaseRows({ cases, showAll }: { cases: Cases['cases']; showAll: boolean 
               <td>{t(`cases.kinds.${c.kind}`)}</td>
               <td>{reasonLabel(c.reason)}</td>
               <td>{formatDate(c.openedDay, lang)}</td>
+              {byPaidDay && <td>{formatDate(c.countsOn, lang)}</td>}
               <td>
                 {t(`cases.statuses.${c.status}`)}
                 {c.outcome ? ` · ${t(`cases.outcomes.${c.outcome}`, { defaultValue: c.outcome })}` : ''}
               </td>
-              <td>{c.counted ? t('common.yes') : c.excluded ? t('cases.excludedBecause', { reason: reasonLabel(c.exclusionReason) }) : t('common.no')}</td>
+              <td>{countedLabel(c, t, reasonLabel)}</td>
               <td>{formatDate(c.leavesWindowOn, lang)}</td>
             </tr>
           ))}
@@ -70,14 +80,14 @@ export function CasesTable({ shopId, date }: { shopId: string; date: string }) {
         {(data) => (
           <>
             <p className="muted">
-              {t('cases.summary', {
+              {t(data.countBasis === 'order_paid' ? 'cases.summaryPaid' : 'cases.summary', {
                 counted: formatNumber(counted, lang),
                 total: formatNumber(data.cases.length, lang),
                 from: formatDate(data.window.from, lang),
                 to: formatDate(data.window.to, lang),
               })}
             </p>
-            <CaseRows cases={data.cases} showAll={showAll} />
+            <CaseRows cases={data.cases} showAll={showAll} byPaidDay={data.countBasis === 'order_paid'} />
           </>
         )}
       </QueryState>

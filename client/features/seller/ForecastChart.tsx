@@ -8,6 +8,21 @@ import { Section } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { ChartFrame, COLORS } from '../../lib/components/Charts';
 import { useForecast, type Forecast } from '../../lib/queries';
+import { CategoryTooSmall, WithheldFromSeller } from './CategoryTooSmall';
+
+/** A seller of a category too small to compare gets no thresholds and no headroom (DESIGN §3). */
+function withheld(forecast: Forecast): boolean {
+  return forecast.categoryComparable === false && forecast.points.every((p) => p.threshold === null);
+}
+
+/** The first projected day of each policy version after the first (a newer version taking effect). */
+function versionChanges(points: Forecast['points']): { date: string; version: string }[] {
+  const out: { date: string; version: string }[] = [];
+  points.forEach((p, i) => {
+    if (i > 0 && p.policyVersion && p.policyVersion !== points[i - 1].policyVersion) out.push({ date: p.date, version: p.policyVersion });
+  });
+  return out;
+}
 
 function ForecastFacts({ forecast }: { forecast: Forecast }) {
   const { t } = useTranslation();
@@ -17,7 +32,13 @@ function ForecastFacts({ forecast }: { forecast: Forecast }) {
       <li>{t('forecast.assumption', { orders: formatNumber(forecast.assumptions.dailyOrders, lang, 1) })}</li>
       <li>{forecast.belowThresholdOn ? t('forecast.belowOn', { date: formatDate(forecast.belowThresholdOn, lang) }) : t('forecast.belowNone')}</li>
       {forecast.liftOn && <li>{t('forecast.liftOn', { date: formatDate(forecast.liftOn, lang) })}</li>}
-      <li>{forecast.headroom7d === null ? t('forecast.noHeadroom') : t('forecast.headroom', { count: forecast.headroom7d })}</li>
+      <li>
+        {forecast.headroom7d !== null
+          ? t('forecast.headroom', { count: forecast.headroom7d })
+          : withheld(forecast)
+            ? t('forecast.headroomHidden')
+            : t('forecast.noHeadroom')}
+      </li>
     </ul>
   );
 }
@@ -31,6 +52,7 @@ export function ForecastChart({ shopId, date }: { shopId: string; date: string }
       <QueryState query={forecast} isEmpty={(data) => data.points.length === 0} empty={t('forecast.empty')}>
         {(data) => (
           <>
+            {data.categoryComparable === false && (withheld(data) ? <CategoryTooSmall min={data.minPeerShops} testId="forecast-too-small" /> : <WithheldFromSeller min={data.minPeerShops} />)}
             <ForecastFacts forecast={data} />
             <ChartFrame label={t('forecast.chartLabel')} height={220} testId="forecast-chart">
               <ComposedChart data={data.points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
@@ -42,6 +64,9 @@ export function ForecastChart({ shopId, date }: { shopId: string; date: string }
                 <Line dataKey="rate" name={t('forecast.rate')} stroke={COLORS.rate} strokeDasharray="4 3" strokeWidth={2} dot={false} isAnimationActive={false} />
                 <Line dataKey="threshold" name={t('forecast.threshold')} stroke={COLORS.threshold} strokeDasharray="6 4" dot={false} isAnimationActive={false} />
                 {data.belowThresholdOn && <ReferenceLine x={data.belowThresholdOn} stroke={COLORS.mean} label={{ value: t('forecast.belowMark'), position: 'insideTopRight', fontSize: 12, fill: '#344054' }} />}
+                {versionChanges(data.points).map((change) => (
+                  <ReferenceLine key={change.date} x={change.date} stroke="#98a2b3" strokeDasharray="2 2" label={{ value: t('forecast.policyFrom', { version: change.version }), position: 'insideBottomLeft', fontSize: 11, fill: '#344054' }} />
+                ))}
                 {data.liftOn && <ReferenceLine x={data.liftOn} stroke="#067647" strokeWidth={2} label={{ value: t('forecast.liftMark'), position: 'insideTopLeft', fontSize: 12, fill: '#067647' }} />}
               </ComposedChart>
             </ChartFrame>

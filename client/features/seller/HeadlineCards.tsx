@@ -30,8 +30,12 @@ export function HeadlineCards({ metrics, policy }: { metrics: ShopMetrics; polic
       : metrics.level === 'restricted'
         ? t('headline.towardsSevere', { days: severeAfter })
         : t('headline.towardsRestricted', { days: restrictedAfter });
-  // Red only when the shop is judged: below the floors a high ratio says little.
-  const overThreshold = metrics.judged && metrics.ratio !== null && metrics.ratio >= policy.flagRatio;
+  // Red only when the shop is judged: below the floors a high ratio says little. When the ratio is withheld
+  // (a small category), the shop's own flag says it.
+  const overThreshold = metrics.judged && (metrics.ratio !== null ? metrics.ratio >= policy.flagRatio : metrics.flagged);
+  // A seller in a category too small to compare sees no category mean and no ratio (DESIGN §3).
+  const tooSmall = metrics.categoryComparable === false;
+  const tooSmallNote = t('smallCategory.note', { min: metrics.minPeerShops ?? '' });
 
   return (
     <dl className="cards" aria-label={t('headline.title')}>
@@ -43,12 +47,18 @@ export function HeadlineCards({ metrics, policy }: { metrics: ShopMetrics; polic
         note={t('headline.ofOrders', { orders: formatNumber(metrics.orders, lang), complaints: formatNumber(metrics.complaints, lang) })}
       />
       <Card label={t('metric.rate')} testId="headline-rate" value={metrics.rate} display={formatPercent(metrics.rate, lang)} note={t('headline.window', { days: policy.windowDays })} />
-      <Card label={t('metric.categoryMean')} testId="headline-category-mean" value={metrics.categoryMean} display={formatPercent(metrics.categoryMean, lang)} note={t('headline.categoryOf', { category: metrics.categoryId })} />
+      <Card
+        label={t('metric.categoryMean')}
+        testId="headline-category-mean"
+        value={metrics.categoryMean}
+        display={tooSmall && metrics.categoryMean === null ? t('smallCategory.value') : formatPercent(metrics.categoryMean, lang)}
+        note={tooSmall ? tooSmallNote : t(policy.categoryMean === 'mean_of_shop_rates' ? 'headline.categoryOfShopRates' : 'headline.categoryOf', { category: metrics.categoryId })}
+      />
       <Card
         label={t('metric.ratio')}
         testId="headline-ratio"
         value={metrics.ratio}
-        display={formatRatio(metrics.ratio, lang)}
+        display={tooSmall && metrics.ratio === null ? t('smallCategory.value') : formatRatio(metrics.ratio, lang)}
         tone={overThreshold ? 'alert' : undefined}
         note={t('headline.threshold', { ratio: formatRatio(policy.flagRatio, lang) })}
       />

@@ -10,6 +10,7 @@ import { HeadlineCards } from './HeadlineCards';
 import { NotEnoughData } from './NotEnoughData';
 import { RestrictionsPanel } from './RestrictionsPanel';
 import { CasesTable } from './CasesTable';
+import { CategoryTooSmall } from './CategoryTooSmall';
 
 const SellerCharts = lazy(() => import('./SellerCharts'));
 
@@ -42,6 +43,7 @@ export default function ShopOverview({ shopId, date, dataFrom, canAppeal }: Shop
               </p>
             </header>
             <HeadlineCards metrics={m} policy={policy} />
+            {m.categoryComparable === false && <CategoryTooSmall min={m.minPeerShops} />}
             <NotEnoughData metrics={m} policy={policy} />
             <RestrictionsPanel metrics={m} policy={policy} canAppeal={canAppeal} />
           </>

@@ -10,6 +10,7 @@ import { QueryState } from '../../lib/components/QueryState';
 import { ChartFrame, COLORS } from '../../lib/components/Charts';
 import { LEVEL_FILL } from '../../lib/components/LevelBadge';
 import { useTrend, type Level, type Trend } from '../../lib/queries';
+import { CategoryTooSmall, WithheldFromSeller } from './CategoryTooSmall';
 
 export const TREND_RANGES = [30, 90, 180] as const;
 
@@ -49,18 +50,22 @@ function TrendPlot({ trend, lang }: { trend: Trend; lang: Lang }) {
   const runs = useMemo(() => levelRuns(trend.points), [trend.points]);
   const last = trend.points[trend.points.length - 1];
   const percentTick = (value: number) => formatPercent(value, lang, 1);
+  // A seller of a category too small to compare gets no mean or threshold on those days (DESIGN §3).
+  const withheld = trend.categoryComparable === false && last !== undefined && last.categoryMean === null && last.threshold === null;
   return (
     <ChartFrame
       label={t('trend.chartLabel')}
       testId="trend-chart"
       summary={
         last &&
-        t('trend.summary', {
-          date: formatDate(last.date, lang),
-          rate: formatPercent(last.rate, lang),
-          mean: formatPercent(last.categoryMean, lang),
-          threshold: formatPercent(last.threshold, lang),
-        })
+        (withheld
+          ? t('trend.summaryOwn', { date: formatDate(last.date, lang), rate: formatPercent(last.rate, lang) })
+          : t('trend.summary', {
+              date: formatDate(last.date, lang),
+              rate: formatPercent(last.rate, lang),
+              mean: formatPercent(last.categoryMean, lang),
+              threshold: formatPercent(last.threshold, lang),
+            }))
       }
     >
       <ComposedChart data={trend.points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
@@ -123,7 +128,16 @@ export function TrendChart({ shopId, date, dataFrom }: { shopId: string; date: s
         ))}
       </div>
       <QueryState query={trend} isEmpty={(data) => data.points.length === 0} empty={t('trend.empty')}>
-        {(data) => <TrendPlot trend={data} lang={lang} />}
+        {(data) => {
+          const withheld = data.categoryComparable === false && data.points.some((p) => p.categoryMean === null);
+          return (
+            <>
+              {data.categoryComparable === false &&
+                (withheld ? <CategoryTooSmall min={data.minPeerShops} testId="trend-too-small" /> : <WithheldFromSeller min={data.minPeerShops} />)}
+              <TrendPlot trend={data} lang={lang} />
+            </>
+          );
+        }}
       </QueryState>
     </Section>
   );

@@ -7,11 +7,13 @@ import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governan
 import { shopExists, shopMetricsOn } from '../../metrics/queries.js';
 import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../metrics/shop-queries.js';
 import { loadForecast } from '../../metrics/forecast.js';
+import { breakdownFor, forecastFor, historyFor, metricsFor, otherShopsWithOrders, otherShopsWithOrdersByDay, peersFor, trendFor, type Reader } from '../../metrics/privacy.js';
+import type { Principal } from '../../auth/tokens.js';
 import { loadLifts } from '../../metrics/refresh.js';
 import { loadSchedule } from '../../policy/schedule.js';
 import { decide, decisionsOf, fileAppeal } from '../../governance/decisions.js';
 import { badRequest, notFound } from '../http.js';
-import { requireRange, statDate, type AppContext } from '../context.js';
+import { minPeerShopsOf, requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DataRangeRow } from '../../metrics/queries.js';
@@ -24,6 +26,9 @@ async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> 
 
 export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   const read = ctx.db.read.bind(ctx.db);
+  const minPeerShops = minPeerShopsOf(ctx);
+  /** DESIGN §3 small categories: sellers see category figures only in categories with enough other shops with orders. */
+  const readerOf = (who: Principal | null): Reader => ({ seller: who?.role === 'seller', minPeerShops });
   /** Reads one known shop on a stat date (the one asked for, inside the data, or the last day). */
   const onDate = <T>(shopId: string, date: string | undefined, fn: (conn: DuckDBConnection, day: string, range: DataRangeRow) => Promise<T | null>) =>
     read(async (conn) => {
@@ -37,30 +42,35 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/shops/:shopId/metrics', access: 'shop', params: ShopParams, query: ShopMetricsQuery, response: ShopMetricsSchema,
     summary: "A shop's 30-day metrics, level and restrictions on a date (default: the last day with data)",
-    handler: async ({ params, query }) =>
-      ctx.latest?.lookup(params.shopId, query.date) ??
-      read(async (conn) => {
+    handler: async ({ params, query, who }) => {
+      const reader = readerOf(who);
+      // The latest day from memory, with its count of other shops with orders (same snapshot).
+      const held = ctx.latest?.lookupWithPeers(params.shopId, query.date);
+      if (held) return metricsFor(reader, held.metrics, held.otherShopsWithOrders);
+      return read(async (conn) => {
         // One prepared statement answers the usual request; the checks run only when it finds nothing.
         const metrics = await shopMetricsOn(conn, params.shopId, query.date ?? null);
-        if (metrics) return metrics;
+        if (metrics) return reader.seller ? metricsFor(reader, metrics, await otherShopsWithOrders(conn, params.shopId, metrics.date)) : metrics;
         await knownShop(conn, params.shopId);
         const range = await requireRange(conn);
         statDate(range, query.date);
         throw notFound(`no metrics for shop ${params.shopId} on that date`);
-      }),
+      });
+    },
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/trend', access: 'shop', params: ShopParams, query: TrendQuery, response: TrendSchema,
     summary: 'The daily series of rate, category mean, threshold, ratio and level (default: the 90 days to the last day)',
-    handler: ({ params, query }) =>
+    handler: ({ params, query, who }) =>
       read(async (conn) => {
         await knownShop(conn, params.shopId);
         const range = await requireRange(conn);
         const to = statDate(range, query.to, 'to');
         const from = query.from === undefined ? [addDays(to, -89), range.first].sort()[1] : statDate(range, query.from, 'from');
         if (from > to) throw badRequest(`from: ${from} is after to (${to})`);
-        return shopTrend(conn, await loadSchedule(conn), params.shopId, from, to);
+        const trend = await shopTrend(conn, await loadSchedule(conn), params.shopId, from, to);
+        return trendFor(readerOf(who), trend, await otherShopsWithOrdersByDay(conn, params.shopId, from, to));
       }),
   });
 
@@ -73,31 +83,45 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
     method: 'get', path: '/shops/:shopId/breakdown', access: 'shop', params: ShopParams, query: DateQuery, response: BreakdownSchema,
     summary: 'Interventions in the window by reason, and by week over 12 weeks',
-    handler: ({ params, query }) => onDate(params.shopId, query.date, async (conn, day) => shopBreakdown(conn, await loadSchedule(conn), params.shopId, day)),
+    handler: ({ params, query, who }) =>
+      onDate(params.shopId, query.date, async (conn, day) =>
+        breakdownFor(readerOf(who), await shopBreakdown(conn, await loadSchedule(conn), params.shopId, day), await otherShopsWithOrders(conn, params.shopId, day)),
+      ),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/peers', access: 'shop', params: ShopParams, query: DateQuery, response: PeersSchema,
     summary: "The rates of the judged shops of the shop's category, and where the shop stands",
-    handler: ({ params, query }) => onDate(params.shopId, query.date, (conn, day) => shopPeers(conn, params.shopId, day)),
+    handler: ({ params, query, who }) =>
+      onDate(params.shopId, query.date, async (conn, day) => {
+        const peers = await shopPeers(conn, params.shopId, day);
+        return peers && peersFor(readerOf(who), peers, await otherShopsWithOrders(conn, params.shopId, day));
+      }),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/forecast', access: 'shop', params: ShopParams, query: DateQuery, response: ForecastSchema,
     summary: 'With no new interventions: when the ratio falls below the threshold, when restrictions lift, and the 7-day headroom',
-    handler: ({ params, query }) =>
-      onDate(params.shopId, query.date, async (conn, day, range) =>
-        loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, day, (await loadLifts(conn)).get(params.shopId) ?? []),
-      ),
+    handler: ({ params, query, who }) =>
+      onDate(params.shopId, query.date, async (conn, day, range) => {
+        const forecast = await loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, day, (await loadLifts(conn)).get(params.shopId) ?? []);
+        return forecast && forecastFor(readerOf(who), forecast, await otherShopsWithOrders(conn, params.shopId, day));
+      }),
   });
 
   api.add({
     method: 'get', path: '/shops/:shopId/history', access: 'shop', params: ShopParams, response: HistorySchema,
     summary: 'The timeline of levels, the numbers and policy version behind each restriction, and the decisions on them',
-    handler: ({ params }) =>
+    handler: ({ params, who }) =>
       read(async (conn) => {
         await knownShop(conn, params.shopId);
-        return { ...(await shopHistory(conn, params.shopId)), decisions: await decisionsOf(conn, params.shopId) };
+        const reader = readerOf(who);
+        let history = await shopHistory(conn, params.shopId);
+        if (reader.seller && history.episodes.length > 0) {
+          const starts = history.episodes.map((e) => e.start).sort();
+          history = historyFor(reader, history, await otherShopsWithOrdersByDay(conn, params.shopId, starts[0], starts[starts.length - 1]));
+        }
+        return { ...history, decisions: await decisionsOf(conn, params.shopId) };
       }),
   });
 
