@@ -141,7 +141,7 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
         if (restricted.length) {
           lifted = true;
           for (const db of [incremental, full]) {
-            await db.write((conn) => conn.run("INSERT INTO decisions VALUES (999, $s, 'lift_early', 'test', $d::DATE, NULL, NULL, 'tester', 'reviewer', now())", { s: restricted[0].shop_id, d: restricted[0].day }));
+            await db.write((conn) => conn.run("INSERT INTO decisions VALUES (999, $s, 'lift_early', 'test', $d::DATE, NULL, NULL, 'tester', 'reviewer', now(), NULL)", { s: restricted[0].shop_id, d: restricted[0].day }));
           }
           await incremental.write((conn) => refreshMetrics(conn, { from: restricted[0].day }));
           await full.write((conn) => refreshMetrics(conn, { from: null }));

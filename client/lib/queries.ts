@@ -181,10 +181,10 @@ export const policyQueryOptions = () =>
   queryOptions({ queryKey: keys.policy, queryFn: ({ signal }) => apiGet<PolicyInfo>('/policy', undefined, signal), staleTime: 5 * 60_000 });
 
 /** A simulation has no side effect, so it is a query (cached per candidate), sent as POST for its body. */
-export const simulationQueryOptions = (policy: Policy, date: string) =>
+export const simulationQueryOptions = (policy: Policy, date: string, effectiveFrom?: string) =>
   queryOptions({
-    queryKey: [...keys.simulate, { policy, date }],
-    queryFn: () => apiPost<Simulation>('/policy/simulate', { policy, date }),
+    queryKey: [...keys.simulate, { policy, date, effectiveFrom }],
+    queryFn: () => apiPost<Simulation>('/policy/simulate', { policy, date, ...(effectiveFrom ? { effectiveFrom } : {}) }),
     placeholderData: keepPreviousData,
     staleTime: 5 * 60_000,
   });
@@ -203,7 +203,7 @@ export const useCategories = (date: string) => useQuery(categoriesQueryOptions(d
 export const useAudit = (params: AuditParams) => useQuery(auditQueryOptions(params));
 export const useAppeals = (params: AppealsParams, enabled = true) => useQuery({ ...appealsQueryOptions(params), enabled });
 export const usePolicy = () => useQuery(policyQueryOptions());
-export const useSimulation = (policy: Policy, date: string, enabled: boolean) => useQuery({ ...simulationQueryOptions(policy, date), enabled });
+export const useSimulation = (policy: Policy, date: string, effectiveFrom: string | undefined, enabled: boolean) => useQuery({ ...simulationQueryOptions(policy, date, effectiveFrom), enabled });
 
 export function useCreateAppeal(shopId: string) {
   const client = useQueryClient();
@@ -246,7 +246,9 @@ export function useCreateDecision(shopId: string) {
 export function useActivatePolicy() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (policy: Policy) => apiPost<unknown>('/policy/activate', { policy }),
+    // The day comes from the simulation the admin looked at, so activation does what it predicted.
+    mutationFn: ({ policy, effectiveFrom }: { policy: Policy; effectiveFrom: string | null }) =>
+      apiPost<{ version: string; effectiveFrom: string | null; changed: string[] }>('/policy/activate', { policy, ...(effectiveFrom ? { effectiveFrom } : {}) }),
     onSuccess: () => {
       // A new policy recomputes every level.
       void client.invalidateQueries();

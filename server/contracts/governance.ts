@@ -83,6 +83,11 @@ export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 /** POST /api/policy/simulate { policy, date? } → per category, counts under active and candidate. */
 export const SimulationSchema = z.object({
   date: IsoDate,
+  /** The first day the candidate applies to, as activation would apply it (null: from the data's first day). */
+  effectiveFrom: IsoDate.nullable(),
+  /** Whether activating it as simulated is allowed; refusal says why not. */
+  activatable: z.boolean(),
+  refusal: z.string().nullable(),
   activeVersion: z.string(),
   candidateVersion: z.string(),
   categories: z.array(

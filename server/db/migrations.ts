@@ -74,6 +74,10 @@ const MIGRATIONS: string[] = [
     orders INTEGER NOT NULL, interventions INTEGER NOT NULL, rate DOUBLE, category_mean DOUBLE, ratio DOUBLE,
     flagged_days INTEGER NOT NULL, policy_version VARCHAR NOT NULL);
   `,
+  // 2: a decision belongs to the restriction episode it was made on: its start day (episode_start) and
+  // the level the reviewer saw (episode_level). An exemption or early lift never reaches a later
+  // episode, nor an escalation beyond that level. NULL for decisions recorded before this migration.
+  `ALTER TABLE decisions ADD COLUMN episode_level VARCHAR;`,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

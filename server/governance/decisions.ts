@@ -1,7 +1,9 @@
 // Reviewers' decisions on a shop's restrictions and sellers' appeals. A decision is taken on the
-// data's last day (the day the reviewer looks at): confirm and note only record; exempt makes the
-// restrictions stop applying until its end date; lift early ends the episode on that day (the level
-// evaluator replays it on every refresh, so it survives new data).
+// data's last day (the day the reviewer looks at) and belongs to the restriction episode in force then
+// (its start day and the level the reviewer saw): confirm and note only record; exempt makes that
+// episode's restrictions, up to that level, stop applying until its end date; lift early ends that
+// episode on that day (the level evaluator replays it on every refresh, so it survives new data).
+// Neither reaches a later episode nor an escalation the reviewer did not see.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import type { Principal } from '../auth/tokens.js';
@@ -52,12 +54,16 @@ export async function decide(
   const before = await shopMetricsOn(conn, shopId, day);
   const id = await nextId(conn);
   await conn.run(
-    `INSERT INTO decisions VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now())`,
-    { id, shopId, action: body.action, reason: body.reason, day, until: body.until ?? null, episodeStart: episode?.start ?? null, actor: who.subject, role: who.role },
+    `INSERT INTO decisions (id, shop_id, action, reason, effective_day, until_day, episode_start, actor, role, decided_at, episode_level)
+     VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now(), $episodeLevel)`,
+    {
+      id, shopId, action: body.action, reason: body.reason, day, until: body.until ?? null,
+      episodeStart: episode?.start ?? null, episodeLevel: episode?.level ?? null, actor: who.subject, role: who.role,
+    },
   );
   if (body.action === 'lift_early') await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
-    decisionId: id, reason: body.reason, until: body.until ?? null, stateDate: day, episodeStart: episode?.start ?? null,
+    decisionId: id, reason: body.reason, until: body.until ?? null, stateDate: day, episodeStart: episode?.start ?? null, episodeLevel: episode?.level ?? null,
     numbers: before && { orders: before.orders, interventions: before.interventions, rate: before.rate, categoryMean: before.categoryMean, ratio: before.ratio, level: before.level, consecutiveFlaggedDays: before.consecutiveFlaggedDays, policyVersion: before.policyVersion },
   });
   const row = await queryOne<Decision>(conn, `SELECT ${DECISION_COLUMNS} FROM decisions WHERE id = $id`, { id });
@@ -102,12 +108,12 @@ export async function answerAppeal(conn: DuckDBConnection, who: Principal, id: n
   await conn.run('UPDATE appeals SET state = $state, answered_by = $actor, answered_at = now(), answer_reason = $reason WHERE id = $id', {
     id, state, actor: who.subject, reason: answer.reason,
   });
-  await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, { appealId: id, reason: answer.reason, episodeStart: appeal.episodeStart });
-  if (answer.decision === 'accept') {
-    const range = await dataRange(conn);
-    if (range && (await activeEpisode(conn, appeal.shopId, range.last))) {
-      await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
-    }
-  }
+  // Accepting lifts the episode appealed, if it is still the one in force; an episode that has lifted
+  // already leaves nothing to lift, and a later episode is not the one appealed.
+  const range = await dataRange(conn);
+  const episode = range && (await activeEpisode(conn, appeal.shopId, range.last));
+  const lifts = answer.decision === 'accept' && !!episode && episode.start === appeal.episodeStart;
+  await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, { appealId: id, reason: answer.reason, episodeStart: appeal.episodeStart, liftsEpisode: lifts });
+  if (lifts) await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
   return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
 }

@@ -32,21 +32,30 @@ const SHOP_DAY_COLUMNS = `
 
 type ShopDayRow = Omit<ShopMetrics, 'window' | 'restrictions' | 'policyVersion'> & { windowFrom: string };
 
+/**
+ * Whether an exemption (decisions x) covers an episode row in force ($E, with its episode's start day
+ * as $E.episode_start) on $DAY: in its dates, made on that episode, and not an escalation beyond the
+ * level the reviewer saw. Decisions from before episodes were recorded (NULLs) cover any.
+ */
+const EXEMPTION_APPLIES = `x.action = 'exempt' AND x.effective_day <= $DAY AND x.until_day >= $DAY
+  AND (x.episode_start IS NULL OR x.episode_start = $E.episode_start)
+  AND (x.episode_level IS NULL OR x.episode_level = 'severe' OR $E.level = 'restricted')`;
+
 /** Restrictions in force on a date, per shop: every code of every episode level reached and not lifted. */
 async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: string): Promise<Map<string, ShopMetrics['restrictions']>> {
   const result = new Map<string, ShopMetrics['restrictions']>();
   if (shopIds.length === 0) return result;
   const rows = await queryRows<{ shopId: string; code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }>(
     conn,
-    `WITH exemptions AS (
-       SELECT shop_id, max(until_day) AS until_day FROM decisions
-       WHERE action = 'exempt' AND list_contains($shops::VARCHAR[], shop_id) AND effective_day <= $date::DATE AND until_day >= $date::DATE
-       GROUP BY shop_id)
-     SELECT e.shop_id AS "shopId", unnest(e.codes) AS code, strftime(e.start_day, '%Y-%m-%d') AS since,
-       strftime(x.until_day, '%Y-%m-%d') AS "exemptUntil"
-     FROM restriction_episodes e LEFT JOIN exemptions x ON x.shop_id = e.shop_id
-     WHERE list_contains($shops::VARCHAR[], e.shop_id) AND e.start_day <= $date::DATE AND (e.end_day IS NULL OR e.end_day > $date::DATE)
-     ORDER BY e.shop_id, e.start_day`,
+    `WITH in_force AS (
+       SELECT e.*, min(e.start_day) OVER (PARTITION BY e.shop_id) AS episode_start
+       FROM restriction_episodes e
+       WHERE list_contains($shops::VARCHAR[], e.shop_id) AND e.start_day <= $date::DATE AND (e.end_day IS NULL OR e.end_day > $date::DATE))
+     SELECT i.shop_id AS "shopId", unnest(i.codes) AS code, strftime(i.start_day, '%Y-%m-%d') AS since,
+       strftime((SELECT max(x.until_day) FROM decisions x
+                 WHERE x.shop_id = i.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'i.').replaceAll('$DAY', '$date::DATE')}), '%Y-%m-%d') AS "exemptUntil"
+     FROM in_force i
+     ORDER BY i.shop_id, i.start_day`,
     { shops: JSON.stringify(shopIds), date },
   );
   for (const row of rows) {
@@ -62,7 +71,7 @@ export async function versionOn(conn: DuckDBConnection, range: DataRangeRow, dat
   const row = await queryOne<{ version: string }>(
     conn,
     `SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= $date::DATE
-     ORDER BY effective_from DESC NULLS LAST, created_at DESC LIMIT 1`,
+     ORDER BY effective_from DESC NULLS LAST, created_at DESC, active DESC LIMIT 1`,
     { date },
   );
   return row?.version ?? range.policyVersion;
@@ -87,13 +96,13 @@ SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categ
   d.orders, d.interventions, d.complaints, d.rate, d.category_mean AS "categoryMean", d.ratio,
   d.judged, d.flagged, d.level, d.consecutive_flagged AS "consecutiveFlaggedDays",
   (SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= d.day
-   ORDER BY effective_from DESC NULLS LAST, created_at DESC LIMIT 1) AS "policyVersion",
+   ORDER BY effective_from DESC NULLS LAST, created_at DESC, active DESC LIMIT 1) AS "policyVersion",
   (SELECT to_json(list({'code': c.code, 'since': strftime(c.start_day, '%Y-%m-%d'),
                         'exemptUntil': strftime(c.exempt_until, '%Y-%m-%d')} ORDER BY c.start_day, c.n))
    FROM (SELECT unnest(e.codes) AS code, generate_subscripts(e.codes, 1) AS n, e.start_day,
-           (SELECT max(x.until_day) FROM decisions x WHERE x.shop_id = e.shop_id AND x.action = 'exempt'
-              AND x.effective_day <= d.day AND x.until_day >= d.day) AS exempt_until
-         FROM restriction_episodes e
+           (SELECT max(x.until_day) FROM decisions x WHERE x.shop_id = e.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'e.').replaceAll('$DAY', 'd.day')}) AS exempt_until
+         FROM (SELECT e.*, min(e.start_day) OVER (PARTITION BY e.shop_id) AS episode_start FROM restriction_episodes e
+               WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) e
          WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) c
   )::VARCHAR AS restrictions
 FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id, r, target t

@@ -63,14 +63,15 @@ export async function usesSeam(conn: DuckDBConnection): Promise<boolean> {
   return (await queryOne(conn, 'SELECT 1 AS one FROM seam_daily LIMIT 1')) !== undefined;
 }
 
-/** Early lifts decided by reviewers, by shop. */
+/** Early lifts decided by reviewers (and accepted appeals), by shop, each bound to its episode. */
 export async function loadLifts(conn: DuckDBConnection): Promise<Map<string, LiftOverride[]>> {
-  const rows = await queryRows<{ shop_id: string; day: string }>(
+  const rows = await queryRows<{ shop_id: string; day: string; episode_start: string | null; episode_level: LiftOverride['level'] }>(
     conn,
-    "SELECT shop_id, strftime(effective_day, '%Y-%m-%d') AS day FROM decisions WHERE action = 'lift_early' ORDER BY effective_day",
+    `SELECT shop_id, strftime(effective_day, '%Y-%m-%d') AS day, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level
+     FROM decisions WHERE action = 'lift_early' ORDER BY effective_day, id`,
   );
   const lifts = new Map<string, LiftOverride[]>();
-  for (const r of rows) lifts.set(r.shop_id, [...(lifts.get(r.shop_id) ?? []), { day: r.day }]);
+  for (const r of rows) lifts.set(r.shop_id, [...(lifts.get(r.shop_id) ?? []), { day: r.day, episodeStart: r.episode_start, level: r.episode_level }]);
   return lifts;
 }
 

@@ -104,11 +104,13 @@ WITH judged AS (
 flags AS (
   SELECT *,
     CASE WHEN category_mean > 0 AND rate IS NOT NULL THEN rate / category_mean END AS ratio,
-    judged AND complete AND CASE
+    -- A shop without a rate or a ratio (no orders, or a category mean of 0 or none) is never flagged,
+    -- whatever the floors; coalesce keeps a NULL comparison from reaching the level walk.
+    coalesce(judged AND complete AND orders > 0 AND category_mean > 0 AND rate IS NOT NULL AND CASE
       WHEN $method = 'pooled' THEN category_interventions > 0 AND
         interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= round(flag_ratio * 1000000)::HUGEINT * orders::HUGEINT * category_interventions::HUGEINT
-      ELSE category_mean > 0 AND rate >= flag_ratio * category_mean * (1 - 1e-12)
-    END AS flagged
+      ELSE rate >= flag_ratio * category_mean * (1 - 1e-12)
+    END, false) AS flagged
   FROM judged
 ),
 base AS (SELECT shop_id, consecutive_flagged FROM shop_day WHERE day = $from::DATE - 1 AND NOT $full)

@@ -29,9 +29,26 @@ export interface Episode {
   policyVersion: string;
 }
 
-/** A reviewer's early lift: on that day every restriction in force ends and the run starts again. */
+/**
+ * A reviewer's early lift (or an accepted appeal): on that day the restrictions of the episode it was
+ * made on end and the run starts again. It binds to that episode: it lifts nothing when the episode in
+ * force that day started on another day, or has escalated beyond the level the reviewer saw.
+ */
 export interface LiftOverride {
   day: string;
+  /** The start day of the episode decided on; null (decisions from before episodes were recorded): any. */
+  episodeStart: string | null;
+  /** The highest level the reviewer saw; null: any. */
+  level: 'restricted' | 'severe' | null;
+}
+
+const LEVEL_RANK = { restricted: 1, severe: 2 } as const;
+
+/** Whether a lift decided on an episode applies to the episode rows in force (lowest level first). */
+export function liftApplies(lift: LiftOverride, open: readonly Episode[]): boolean {
+  if (open.length === 0) return false;
+  if (lift.episodeStart !== null && open[0].startDay !== lift.episodeStart) return false;
+  return lift.level === null || LEVEL_RANK[open[open.length - 1].level] <= LEVEL_RANK[lift.level];
 }
 
 /** The policy in force on a day: one policy, or a schedule of versions by day. */
@@ -62,7 +79,8 @@ export const FRESH_STATE: WalkState = { run: 0, clean: 0, open: [] };
 
 export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lifts: readonly LiftOverride[] = [], start: WalkState = FRESH_STATE): Evaluation {
   const resolve = typeof policyOn === 'function' ? policyOn : () => policyOn;
-  const liftDays = new Set(lifts.map((l) => l.day));
+  const liftsOn = new Map<string, LiftOverride[]>();
+  for (const lift of lifts) liftsOn.set(lift.day, [...(liftsOn.get(lift.day) ?? []), lift]);
   const levels: Level[] = [];
   const runs: number[] = [];
   const cleans: number[] = [];
@@ -82,11 +100,6 @@ export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lift
     if (open.length > 0 && clean >= policy.lift.afterUnflaggedDays) {
       for (const episode of open) episode.endDay = d.day; // all restrictions lift together
       open = [];
-    }
-    if (liftDays.has(d.day)) {
-      for (const episode of open) episode.endDay = d.day;
-      open = [];
-      run = 0; // restrictions come back only after a whole new run
     }
     // A run counts from 1 again after any unflagged day, also while restricted.
     policy.levels.forEach((step, index) => {
@@ -108,6 +121,13 @@ export function evaluateShop(days: readonly DayInput[], policyOn: PolicyOn, lift
         episodes.push(episode);
       }
     });
+    // An early lift ends the day's episode as the reviewer saw it, after the day's escalation: one
+    // reached that day, unseen, keeps the lift from applying (liftApplies compares the levels).
+    if (liftsOn.get(d.day)?.some((lift) => liftApplies(lift, open))) {
+      for (const episode of open) episode.endDay = d.day;
+      open = [];
+      run = 0; // restrictions come back only after a whole new run
+    }
     if (open.length === 0) clean = 0; // clean days only matter while something is in force
     levels.push(open.length > 0 ? open[open.length - 1].level : d.flagged ? 'warning' : 'none');
     runs.push(run);

@@ -10,9 +10,25 @@ export interface ScheduledPolicy {
   from: string | null;
 }
 
+const START = '0001-01-01';
+
 export class PolicySchedule {
-  constructor(readonly versions: ScheduledPolicy[]) {
-    if (versions.length === 0) throw new Error('a policy schedule needs at least one version');
+  /** The versions that cover at least one day, by the day they take effect: no two cover the same day. */
+  readonly versions: ScheduledPolicy[];
+  /**
+   * Versions in the order they were created. A version created later that takes effect on or before an
+   * earlier one's day supersedes it from there on (a version activated before any data, with no day,
+   * applies from the data's first day and replaces the ones before it), so two never cover one day.
+   */
+  constructor(created: ScheduledPolicy[]) {
+    if (created.length === 0) throw new Error('a policy schedule needs at least one version');
+    const kept: ScheduledPolicy[] = [];
+    for (const version of created) {
+      const from = version.from ?? START;
+      while (kept.length > 0 && (kept[kept.length - 1].from ?? START) >= from) kept.pop();
+      kept.push(version);
+    }
+    this.versions = kept;
   }
   static single(policy: Policy): PolicySchedule {
     return new PolicySchedule([{ policy, from: null }]);
@@ -29,16 +45,14 @@ export class PolicySchedule {
   /** Day ranges [from, to) with each version's numbers, for the flag SQL. */
   periods(): { from: string; to: string; policy: Policy }[] {
     return this.versions.map((v, i) => ({
-      from: v.from ?? '0001-01-01',
+      from: v.from ?? START,
       to: this.versions[i + 1]?.from ?? '9999-12-31',
       policy: v.policy,
     }));
   }
-  /** The same schedule with a candidate in place of the active version (for simulation). */
-  withActive(candidate: Policy): PolicySchedule {
-    const versions = this.versions.slice(0, -1);
-    versions.push({ policy: candidate, from: this.versions[this.versions.length - 1].from });
-    return new PolicySchedule(versions);
+  /** The schedule as it would be after activating a candidate from a day on (null: from the data's first day). */
+  withCandidate(candidate: Policy, from: string | null): PolicySchedule {
+    return new PolicySchedule([...this.versions, { policy: candidate, from }]);
   }
 }
 
@@ -49,7 +63,7 @@ export async function loadSchedule(conn: DuckDBConnection): Promise<PolicySchedu
   const rows = await queryRows<{ body: string; effective_from: string | null }>(
     conn,
     `SELECT body::VARCHAR AS body, strftime(effective_from, '%Y-%m-%d') AS effective_from
-     FROM policy_versions ORDER BY effective_from NULLS FIRST, created_at`,
+     FROM policy_versions ORDER BY created_at, active`,
   );
   if (rows.length === 0) return PolicySchedule.single(DEFAULT_POLICY);
   return new PolicySchedule(rows.map((r) => ({ policy: parsePolicy(JSON.parse(r.body), 'policy_versions'), from: r.effective_from })));

@@ -1,22 +1,25 @@
 // Policy simulation: the levels a candidate policy would give on a date, beside the active ones.
-// It runs the same computation as a refresh into temp tables of its own connection, so it changes
-// nothing and readers are not held up.
+// It applies the candidate from the same day activation would (planActivation), so what it shows is
+// what activating it does. It runs the same computation as a refresh into temp tables of its own
+// connection, so it changes nothing and readers are not held up.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/database.js';
 import type { Simulation } from '../contracts/governance.js';
 import { compute, dropTemp, loadLifts } from '../metrics/refresh.js';
 import type { Policy } from './policy.js';
 import { STRUCTURAL_KEYS, type PolicySchedule } from './schedule.js';
+import { planActivation } from './store.js';
 
 export function sameStructure(a: Policy, b: Policy): boolean {
   return STRUCTURAL_KEYS.every((key) => a[key] === b[key]);
 }
 
-export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySchedule, candidate: Policy, date: string): Promise<Simulation> {
+export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySchedule, candidate: Policy, date: string, effectiveFrom?: string | null): Promise<Simulation> {
   const started = performance.now();
   const active = schedule.active;
+  const plan = await planActivation(conn, candidate, effectiveFrom);
   try {
-    await compute(conn, schedule.withActive(candidate), await loadLifts(conn), { reuseCounts: sameStructure(active, candidate) });
+    await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: sameStructure(active, candidate) });
     const rows = await queryRows<{ shop_id: string; shop_name: string; category_id: string; category_name: string; was: string; now: string; ratio: number | null }>(
       conn,
       `SELECT f.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
@@ -46,6 +49,9 @@ export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySch
     changes.sort((a, b) => (b.ratio ?? 0) - (a.ratio ?? 0) || a.shopId.localeCompare(b.shopId));
     return {
       date,
+      effectiveFrom: plan.effectiveFrom,
+      activatable: plan.refusal === null,
+      refusal: plan.refusal,
       activeVersion: active.version,
       candidateVersion: candidate.version,
       categories: [...categories.values()].sort((a, b) => a.categoryId.localeCompare(b.categoryId)),

@@ -90,18 +90,23 @@ describe('candidate policy', () => {
   });
 });
 
+/** A simulation answer: more warnings under a ratio below 5. */
+function simulation(flagRatio: number): Simulation {
+  const candidateWarnings = flagRatio < 5 ? 9 : 4;
+  return {
+    date: '2026-11-25',
+    effectiveFrom: '2026-11-25',
+    activatable: true,
+    refusal: null,
+    activeVersion: DEFAULT_POLICY.version,
+    candidateVersion: 'x',
+    categories: [{ categoryId: '1001', categoryName: '女装', active: { warning: 4, restricted: 2, severe: 1 }, candidate: { warning: candidateWarnings, restricted: 2, severe: 1 } }],
+    changes: flagRatio < 5 ? [{ shopId: 'S9', shopName: 'Nine', categoryId: '1001', from: 'none', to: 'warning', ratio: 4.2 }] : [],
+    ms: 12,
+  };
+}
 describe('PolicySimulator', () => {
-  function simulation(flagRatio: number): Simulation {
-    const candidateWarnings = flagRatio < 5 ? 9 : 4;
-    return {
-      date: '2026-11-25',
-      activeVersion: DEFAULT_POLICY.version,
-      candidateVersion: 'x',
-      categories: [{ categoryId: '1001', categoryName: '女装', active: { warning: 4, restricted: 2, severe: 1 }, candidate: { warning: candidateWarnings, restricted: 2, severe: 1 } }],
-      changes: flagRatio < 5 ? [{ shopId: 'S9', shopName: 'Nine', categoryId: '1001', from: 'none', to: 'warning', ratio: 4.2 }] : [],
-      ms: 12,
-    };
-  }
+
 
   it('simulates the active values at once, then again (debounced) when the ratio changes', async () => {
     const bodies: { policy: { flagRatio: number } }[] = [];
@@ -134,6 +139,46 @@ describe('PolicySimulator', () => {
     expect(await screen.findByText('Must be at least the restricted run length.')).not.toBeNull();
     expect(await screen.findByText('Fix the fields marked above to simulate.')).not.toBeNull();
     expect(calls.filter((u) => u.pathname === '/api/policy/simulate')).toHaveLength(1);
+    expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('PolicySimulator activation', () => {
+  it('shows the day the candidate takes effect, names it in the confirmation and activates exactly what was simulated', async () => {
+    const posts: { path: string; body: Record<string, unknown> }[] = [];
+    const { fetchMock } = stubFetch((path) => {
+      if (path === '/api/policy') return { body: { active: DEFAULT_POLICY, versions: [] } };
+      const body = JSON.parse(String(fetchMock.mock.calls.at(-1)![1]!.body));
+      posts.push({ path, body });
+      if (path === '/api/policy/activate') return { status: 201, body: { version: body.policy.version, effectiveFrom: body.effectiveFrom ?? null, changed: ['flagRatio'] } };
+      return { body: { ...simulation(body.policy.flagRatio), effectiveFrom: body.effectiveFrom ?? '2026-11-25' } };
+    });
+    renderWithClient(<PolicySimulator date="2026-11-25" canActivate />);
+    expect((await screen.findByTestId('simulation-effective-from')).textContent).toBe('The candidate applies from Nov 25, 2026; the days before keep the version in force then.');
+    fireEvent.change(screen.getByLabelText('Takes effect from'), { target: { value: '2026-11-20' } });
+    await waitFor(() => expect(screen.getByTestId('simulation-effective-from').textContent).toContain('Nov 20, 2026'));
+    expect(posts.at(-1)).toEqual({ path: '/api/policy/simulate', body: { policy: expect.objectContaining({ flagRatio: 5 }), date: '2026-11-25', effectiveFrom: '2026-11-20' } });
+    fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v2-from-20' } });
+    await waitFor(() => expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(screen.getByTestId('activate-policy'));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByTestId('confirm-effective-from').textContent).toContain('from Nov 20, 2026 on, exactly as simulated');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Activate' }));
+    // Activation refreshes every query afterwards (the simulation too), so look for its request.
+    await waitFor(() => expect(posts.filter((p) => p.path === '/api/policy/activate')).toHaveLength(1));
+    expect(posts.find((p) => p.path === '/api/policy/activate')!.body).toEqual({ policy: expect.objectContaining({ version: 'v2-from-20', flagRatio: 5 }), effectiveFrom: '2026-11-20' });
+    expect(await screen.findByText('Version v2-from-20 is active from Nov 20, 2026.')).not.toBeNull();
+  });
+
+  it('keeps a candidate that cannot be activated from being activated, and says why', async () => {
+    stubFetch((path) =>
+      path === '/api/policy'
+        ? { body: { active: DEFAULT_POLICY, versions: [] } }
+        : { body: { ...simulation(5), effectiveFrom: null, activatable: false, refusal: 'policy.windowDays: windowDays cannot change from a day on' } },
+    );
+    renderWithClient(<PolicySimulator date="2026-11-25" canActivate />);
+    expect((await screen.findByTestId('simulation-refusal')).textContent).toBe('Cannot be activated as it is: policy.windowDays: windowDays cannot change from a day on');
+    fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v3' } });
     expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(true);
   });
 });

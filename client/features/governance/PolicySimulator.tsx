@@ -108,6 +108,14 @@ function SimulationResults({ simulation }: { simulation: Simulation }) {
       <p className="muted" role="status">
         {t('simulator.meta', { date: formatDate(simulation.date, lang), active: simulation.activeVersion, ms: formatNumber(simulation.ms, lang) })}
       </p>
+      <p data-testid="simulation-effective-from">
+        {simulation.effectiveFrom ? t('simulator.effectiveOn', { day: formatDate(simulation.effectiveFrom, lang) }) : t('simulator.effectiveFromStart')}
+      </p>
+      {!simulation.activatable && simulation.refusal && (
+        <p role="alert" className="field-error" data-testid="simulation-refusal">
+          {t('simulator.notActivatable', { reason: simulation.refusal })}
+        </p>
+      )}
       <TableScroll label={t('simulator.byCategory')}>
         <table className="table" data-testid="simulation-table">
           <caption>{t('simulator.byCategory')}</caption>
@@ -228,8 +236,10 @@ function NumberField({ name, label, draft, setDraft, errors, step, hint }: { nam
   );
 }
 
-function ActivatePanel({ candidate, activeVersion }: { candidate: Policy | null; activeVersion: string }) {
+/** Activates exactly the candidate that was simulated, from the day the simulation applied it. */
+function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Policy | null; simulation: Simulation | undefined; activeVersion: string }) {
   const { t } = useTranslation();
+  const lang = useLang();
   const activate = useActivatePolicy();
   const versionId = useId();
   const descriptionId = useId();
@@ -255,12 +265,19 @@ function ActivatePanel({ candidate, activeVersion }: { candidate: Policy | null;
           <input id={descriptionId} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} />
         </div>
       </div>
-      <button type="submit" className="button button-danger" disabled={!candidate || !validVersion || activate.isPending} data-testid="activate-policy">
+      <button
+        type="submit"
+        className="button button-danger"
+        disabled={!candidate || !simulation || !simulation.activatable || !validVersion || activate.isPending}
+        data-testid="activate-policy"
+      >
         {t('simulator.activate')}
       </button>
       {activate.isSuccess && (
         <p role="status" className="field-ok">
-          {t('simulator.activated', { version })}
+          {activate.data.effectiveFrom
+            ? t('simulator.activatedFrom', { version: activate.data.version, day: formatDate(activate.data.effectiveFrom, lang) })
+            : t('simulator.activated', { version: activate.data.version })}
         </p>
       )}
       {activate.isError && (
@@ -268,7 +285,7 @@ function ActivatePanel({ candidate, activeVersion }: { candidate: Policy | null;
           {activate.error instanceof ApiError ? activate.error.message : String(activate.error)}
         </p>
       )}
-      {confirming && candidate && (
+      {confirming && candidate && simulation && (
         <ConfirmDialog
           title={t('simulator.confirmTitle')}
           confirmLabel={t('simulator.activate')}
@@ -276,10 +293,17 @@ function ActivatePanel({ candidate, activeVersion }: { candidate: Policy | null;
           busy={activate.isPending}
           onCancel={() => setConfirming(false)}
           onConfirm={() =>
-            activate.mutate({ ...candidate, version, description: description || candidate.description }, { onSettled: () => setConfirming(false) })
+            activate.mutate(
+              { policy: { ...candidate, version, description: description || candidate.description }, effectiveFrom: simulation.effectiveFrom },
+              { onSettled: () => setConfirming(false) },
+            )
           }
         >
-          <p>{t('simulator.confirmText', { version, active: activeVersion })}</p>
+          <p data-testid="confirm-effective-from">
+            {simulation.effectiveFrom
+              ? t('simulator.confirmTextFrom', { version, active: activeVersion, day: formatDate(simulation.effectiveFrom, lang) })
+              : t('simulator.confirmText', { version, active: activeVersion })}
+          </p>
         </ConfirmDialog>
       )}
     </form>
@@ -346,8 +370,13 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
   const candidateVersion = `${base.version}-candidate`.slice(0, 64);
   const live = useMemo(() => candidateOf(base, draft, candidateVersion), [base, draft, candidateVersion]);
   const sent = useMemo(() => candidateOf(base, debouncedDraft, candidateVersion), [base, debouncedDraft, candidateVersion]);
-  const simulation = useSimulation(sent.policy ?? base, date, sent.policy !== null);
+  const [effectiveFrom, setEffectiveFrom] = useState('');
+  const effectiveFromId = useId();
+  const sentEffectiveFrom = useDebounced(effectiveFrom, 350);
+  const simulation = useSimulation(sent.policy ?? base, date, /^\d{4}-\d{2}-\d{2}$/.test(sentEffectiveFrom) ? sentEffectiveFrom : undefined, sent.policy !== null);
   const changed = JSON.stringify(draftOf(base)) !== JSON.stringify(draft);
+  // Only the candidate that was simulated, with the day it was simulated from, can be activated.
+  const settled = sent.policy !== null && JSON.stringify(sent.policy) === JSON.stringify(live.policy) && sentEffectiveFrom === effectiveFrom && !simulation.isPlaceholderData && !simulation.isFetching;
 
   return (
     <Section title={title} testId="policy-simulator">
@@ -362,6 +391,11 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
         <NumberField name="restrictedAfter" label={t('simulator.restrictedAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[0].afterFlaggedDays })} />
         <NumberField name="severeAfter" label={t('simulator.severeAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[1].afterFlaggedDays })} />
         <NumberField name="liftAfter" label={t('simulator.liftAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.lift.afterUnflaggedDays })} />
+        <div className="field">
+          <label htmlFor={effectiveFromId}>{t('simulator.effectiveFromField')}</label>
+          <input id={effectiveFromId} type="date" value={effectiveFrom} max={date} onChange={(e) => setEffectiveFrom(e.target.value)} data-testid="sim-effectiveFrom" />
+          <p className="muted">{t('simulator.effectiveFromHint', { date: formatDate(date, lang) })}</p>
+        </div>
         <div className="field field-button">
           <button type="button" className="button" onClick={() => setDraft(draftOf(base))} disabled={!changed}>
             {t('simulator.reset')}
@@ -379,7 +413,7 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
           </QueryState>
         )}
       </div>
-      {canActivate && <ActivatePanel candidate={live.policy} activeVersion={base.version} />}
+      {canActivate && <ActivatePanel candidate={settled ? sent.policy : null} simulation={settled ? simulation.data : undefined} activeVersion={base.version} />}
       {versions.length > 0 && <VersionList versions={versions} />}
     </Section>
   );

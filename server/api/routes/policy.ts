@@ -7,9 +7,7 @@ import { loadSchedule } from '../../policy/schedule.js';
 import { simulatePolicy } from '../../policy/simulate.js';
 import { refreshMetrics } from '../../metrics/refresh.js';
 import { appendAudit } from '../../governance/audit.js';
-import { dataRange } from '../../metrics/queries.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
-import { badRequest } from '../http.js';
 import { Mutex } from '../../db/database.js';
 import type { ApiRegistry } from '../registry.js';
 
@@ -32,14 +30,14 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
 
   api.add({
     method: 'post', path: '/policy/simulate', access: 'reviewer',
-    body: z.object({ policy: PolicySchema, date: IsoDate.optional() }).strict(), response: SimulationSchema,
-    summary: 'What a candidate policy would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
+    body: z.object({ policy: PolicySchema, date: IsoDate.optional(), effectiveFrom: IsoDate.optional() }).strict(), response: SimulationSchema,
+    summary: 'What activating a candidate policy from a day on (default: the last day with data, as activation) would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
     status: 200,
     handler: ({ body }) =>
       simulations.run(() =>
         ctx.db.read(async (conn) => {
           const range = await requireRange(conn);
-          return simulatePolicy(conn, await loadSchedule(conn), body.policy, statDate(range, body.date));
+          return simulatePolicy(conn, await loadSchedule(conn), body.policy, statDate(range, body.date), body.effectiveFrom);
         }),
       ),
   });
@@ -48,14 +46,11 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
     method: 'post', path: '/policy/activate', access: 'admin',
     body: z.object({ policy: PolicySchema, effectiveFrom: IsoDate.optional() }).strict(),
     response: z.object({ version: z.string(), effectiveFrom: z.string().nullable(), changed: z.array(z.string()) }),
-    summary: 'Make a candidate the active version from a day on (default: the last day with data) and recompute the levels',
+    summary: 'Make a candidate the active version from a day on (default: the last day with data; before any data, from its first day) and recompute the levels',
     handler: ({ body, who }) =>
       ctx.db.write(async (conn) => {
-        const range = await dataRange(conn);
-        const from = body.effectiveFrom ?? range?.last ?? null;
-        if (range && from && from < range.first) throw badRequest(`effectiveFrom: ${from} is before the data (${range.first})`);
-        const result = await activatePolicy(conn, body.policy, who!.subject, from);
-        await refreshMetrics(conn, { from });
+        const result = await activatePolicy(conn, body.policy, who!.subject, body.effectiveFrom);
+        await refreshMetrics(conn, { from: result.effectiveFrom });
         await appendAudit(conn, who!, 'policy.activated', null, { ...result, policy: body.policy });
         return result;
       }),
