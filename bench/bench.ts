@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { signToken } from '../server/auth/tokens.js';
 import { Database, queryOne, queryRows } from '../server/db/database.js';
 import { ingestFiles, type IngestReport } from '../server/ingest/ingest.js';
-import { refreshMetrics } from '../server/metrics/refresh.js';
+import { refreshMetrics } from '../server/pipeline/refresh.js';
 import { DEFAULT_POLICY } from '../server/policy/policy.js';
 import { addDays, generate, nextDay, parquetCopies, splitOrders, type DayFiles } from './lib/data.js';
 import { load, MemorySampler, memoryOf, probe, startBareServer, startServer, stopServer, type Endpoint, type LoadResult } from './lib/http.js';
@@ -78,19 +78,19 @@ function options(): Options {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} ${raw}: expected a whole number from ${min} to ${max}`);
     return n;
   };
-  const connections = values.connections!.split(',').map((c) => whole('connections', c.trim(), 1, 1024));
+  const connections = values.connections.split(',').map((c) => whole('connections', c.trim(), 1, 1024));
   return {
-    shops: whole('shops', values.shops!, 1, 999_999),
-    days: whole('days', values.days!, 31, 3650),
-    seed: whole('seed', values.seed!, 0, 2 ** 31 - 1),
-    out: path.resolve(values.out!),
-    skipHttp: values['skip-http']!,
+    shops: whole('shops', values.shops, 1, 999_999),
+    days: whole('days', values.days, 31, 3650),
+    seed: whole('seed', values.seed, 0, 2 ** 31 - 1),
+    out: path.resolve(values.out),
+    skipHttp: values['skip-http'],
     connections: [...new Set(connections)].sort((a, b) => a - b),
-    seconds: whole('seconds', values.seconds!, 1, 600),
+    seconds: whole('seconds', values.seconds, 1, 600),
     work: values.work ? path.resolve(values.work) : null,
-    keep: values.keep!,
-    logLevel: values['log-level']!,
-    maxRowsPerFile: whole('max-rows-per-file', values['max-rows-per-file']!, 1000, 16_000_000),
+    keep: values.keep,
+    logLevel: values['log-level'],
+    maxRowsPerFile: whole('max-rows-per-file', values['max-rows-per-file'], 1000, 16_000_000),
   };
 }
 

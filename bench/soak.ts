@@ -49,12 +49,12 @@ function options(): Options {
     return n;
   };
   return {
-    seconds: int('seconds', values.seconds!, 1, 86_400),
-    connections: int('connections', values.connections!, 1, 1024),
-    port: int('port', values.port!, 0, 65_535),
-    shops: int('shops', values.shops!, 10, 100_000),
-    days: int('days', values.days!, 40, 3650),
-    batchEvery: int('batch-every', values['batch-every']!, 1, 3600),
+    seconds: int('seconds', values.seconds, 1, 86_400),
+    connections: int('connections', values.connections, 1, 1024),
+    port: int('port', values.port, 0, 65_535),
+    shops: int('shops', values.shops, 10, 100_000),
+    days: int('days', values.days, 40, 3650),
+    batchEvery: int('batch-every', values['batch-every'], 1, 3600),
   };
 }
 
@@ -111,8 +111,8 @@ async function startServer(dbPath: string, port: number, secret: string): Promis
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && child.exitCode === null) {
     const found = /serving http:\/\/localhost:(\d+)/.exec(output)?.[1];

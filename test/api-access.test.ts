@@ -30,7 +30,7 @@ let appealC: number;
 const ALL_ACCESS: Access[] = ['public', 'any', 'shop', 'seller-shop', 'reviewer', 'admin'];
 
 function call(method: Method, url: string, token?: string, body?: unknown) {
-  let r = method === 'get' ? request(app).get(url) : request(app).post(url).send((body ?? {}) as object);
+  let r = method === 'get' ? request(app).get(url) : request(app).post(url).send((body ?? {}));
   if (token) r = r.set('Authorization', `Bearer ${token}`);
   return r;
 }

@@ -5,7 +5,6 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Express } from 'express';
 import { decodeJwt } from 'jose';
 import { pino } from 'pino';
 import request from 'supertest';

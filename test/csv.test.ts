@@ -37,7 +37,7 @@ function row(over: Partial<ShopMetrics>): ShopMetrics {
     ],
     policyVersion: 'default-1',
     ...over,
-  } as ShopMetrics;
+  };
 }
 
 describe('escapeCsvText', () => {

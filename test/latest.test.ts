@@ -2,8 +2,8 @@
 // answers from data older than the last commit.
 import { describe, expect, it } from 'vitest';
 import { generateDemo } from '../server/generate/demo.js';
-import { LatestDay } from '../server/metrics/latest.js';
-import { shopMetricsOn } from '../server/metrics/queries.js';
+import { LatestDay } from '../server/read/latest.js';
+import { shopMetricsOn } from '../server/read/queries.js';
 import { queryRows } from '../server/db/database.js';
 import { HEADERS, ingest, openTempDb, tempDir, writeCsv } from './helpers.js';
 

@@ -61,8 +61,8 @@ export async function startServer(root: string, dbPath: string, secret: string, 
     output += d.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline && child.exitCode === null) {
     const found = /serving http:\/\/localhost:(\d+)/.exec(output)?.[1];
@@ -82,8 +82,8 @@ export async function startBareServer(): Promise<Server> {
     .listen(0, '${HOST}', function () { console.log('serving http://localhost:' + this.address().port); });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && child.exitCode === null) {
     const found = /serving http:\/\/localhost:(\d+)/.exec(output)?.[1];

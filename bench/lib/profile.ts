@@ -3,7 +3,7 @@
 // validating fields, the level walk in JS, appenders) is the remainder.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../../server/db/database.js';
-import * as metricSql from '../../server/metrics/sql.js';
+import * as metricSql from '../../server/pipeline/sql.js';
 
 export interface StepTime {
   step: string;

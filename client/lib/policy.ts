@@ -1,6 +1,6 @@
 // The policy numbers the screens explain (floors, ratio, run lengths, lift rule). The active policy comes
 // from GET /api/policy; until it answers (or when a seller may not read it) the shipped default stands in.
-import defaultPolicyJson from '../../server/policy/default-policy.json';
+import defaultPolicyJson from '../../server/contracts/default-policy.json';
 import { usePolicy, type Policy } from './queries';
 
 export const DEFAULT_POLICY = defaultPolicyJson as unknown as Policy;

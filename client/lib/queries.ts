@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
 import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
 import type { Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Simulation } from '../../server/contracts/governance';
-import type { Policy } from '../../server/policy/policy';
+import type { Policy } from '../../server/contracts/policy';
 import { ApiError, apiGet, apiPost } from './api';
 import { decodeClaims } from '../app/auth';
 

@@ -1,4 +1,5 @@
 // The Express app factory: the database and the secret come in, so tests pass `:memory:` or a temp file.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { governanceRoutes } from './routes/governance.js';
 import { policyRoutes } from './routes/policy.js';
 import { ingestRoutes } from './routes/ingest.js';
 import type { AppContext } from './context.js';
-import { LatestDay } from '../metrics/latest.js';
+import { LatestDay } from '../read/latest.js';
 
 export interface AppOptions {
   db: Database;
@@ -56,8 +57,8 @@ export function createApp(options: AppOptions): Express {
       // Tokens never reach the log: sign-in links carry ?token=, so secret query parameters, any JWT in the
       // URL, and the Authorization and Cookie headers are written as [redacted].
       serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url ?? '')), headers: redactHeaders(req.headers) }),
-        res: (res) => ({ statusCode: res.statusCode }),
+        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? ''), headers: redactHeaders(req.headers) }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
     }),
   );

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database.js';
-import type { LatestDay } from '../metrics/latest.js';
-import { dataRange, type DataRangeRow } from '../metrics/queries.js';
+import type { LatestDay } from '../read/latest.js';
+import { dataRange, type DataRangeRow } from '../read/queries.js';
 import { minPeerShopsFromEnv } from '../config.js';
 import { badRequest, notFound } from './http.js';
 

@@ -73,7 +73,7 @@ export function requireShop(req: Request, shopId: string): Principal {
 
 export function errorHandler(logError: (error: unknown, req: Request) => void) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const requestId = String(req.id ?? '');
+    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : '';
     if (error instanceof HttpError) {
       res.status(error.status).json({ error: error.code, message: error.message, requestId });
       return;
@@ -136,7 +136,7 @@ export function redactHeaders(headers: Record<string, unknown> | undefined): Rec
     if (value === undefined) continue;
     if (SECRET_HEADER.test(name)) out[name] = REDACTED;
     else if (typeof value === 'string') out[name] = redactUrl(value);
-    else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? redactUrl(v) : v));
+    else if (Array.isArray(value)) out[name] = (value as unknown[]).map((v) => (typeof v === 'string' ? redactUrl(v) : v));
     else out[name] = value;
   }
   return out;

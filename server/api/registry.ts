@@ -31,7 +31,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   middleware?: RequestHandler[];
   /** Documents a request body that is not JSON (e.g. multipart/form-data). */
   requestContent?: Record<string, unknown>;
-  handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; who: Principal | null; req: Request; res: Response }) => Promise<unknown>;
+  handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; who: Principal | null; req: Request; res: Response }) => unknown;
 }
 
 export interface RegisteredRoute {

@@ -34,7 +34,7 @@ const preparedByConnection = new WeakMap<DuckDBConnection, Map<string, DuckDBPre
 /** Like queryRows, but the statement is prepared once per connection (for the hot read paths). */
 export async function queryPrepared<T = Row>(conn: DuckDBConnection, sql: string, params: Record<string, DuckDBValue>): Promise<T[]> {
   let statements = preparedByConnection.get(conn);
-  if (!statements) preparedByConnection.set(conn, (statements = new Map()));
+  if (!statements) preparedByConnection.set(conn, (statements = new Map<string, DuckDBPreparedStatement>()));
   let statement = statements.get(sql);
   if (!statement) statements.set(sql, (statement = await conn.prepare(sql)));
   statement.bind(params);

@@ -10,8 +10,8 @@ import type { Principal } from '../auth/tokens.js';
 import type { Appeal } from '../contracts/governance.js';
 import type { Decision } from '../contracts/shop.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { refreshMetrics } from '../metrics/refresh.js';
-import { dataRange, shopMetricsOn } from '../metrics/queries.js';
+import { refreshMetrics } from '../pipeline/refresh.js';
+import { dataRange, shopMetricsOn } from '../read/queries.js';
 import { appendAudit, nextId } from './audit.js';
 
 interface ActiveEpisode {

@@ -7,7 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import type { Database } from '../db/database.js';
 import { queryRows } from '../db/database.js';
-import { refreshMetrics, appendColumns, type RefreshSummary } from '../metrics/refresh.js';
+import { refreshMetrics, appendColumns, type RefreshSummary } from '../pipeline/refresh.js';
 import { ensureActivePolicy } from '../policy/store.js';
 import { FileError, readCsv, readParquet, type RawRecord } from './readers.js';
 import { FieldError, KINDS, TABLES, kindOfFile, type FieldContext, type Kind, type TableSpec } from './tables.js';

@@ -122,7 +122,7 @@ export async function* readParquet(db: Database, file: string, columns: string[]
       throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
     });
   const described = await read('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file });
-  const names = described.getRowObjectsJS().map((r) => String(r.column_name));
+  const names = described.getRowObjectsJS().map((r) => r.column_name as string);
   const missing = columns.filter((c) => !names.includes(c));
   const extra = names.filter((n) => !columns.includes(n));
   if (missing.length > 0 || extra.length > 0) {
@@ -140,7 +140,7 @@ export async function* readParquet(db: Database, file: string, columns: string[]
        WHERE file_row_number >= $start AND file_row_number < $end ORDER BY file_row_number`,
       { file, start, end: start + SLICE },
     );
-    for (const row of reader.getRowsJS()) yield { line: Number(row[0]) + 1, fields: row.slice(1).map((v) => String(v)) };
+    for (const row of reader.getRowsJS()) yield { line: Number(row[0]) + 1, fields: row.slice(1).map((v) => v as string) };
     onProgress?.(Math.min(start + SLICE, total), total);
   }
 }

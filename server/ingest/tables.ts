@@ -48,6 +48,7 @@ function id(name: string, required = true): ColumnSpec {
         return null;
       }
       if (value.length > MAX_ID) throw new FieldError(`is longer than ${MAX_ID} characters`);
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
       if (/[\u0000-\u001f]/.test(value)) throw new FieldError('contains control characters');
       return value;
     },

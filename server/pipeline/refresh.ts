@@ -5,6 +5,7 @@
 import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, DOUBLE, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
+import { loadLifts } from '../policy/lifts.js';
 import type { Policy } from '../policy/policy.js';
 import { loadSchedule, PolicySchedule } from '../policy/schedule.js';
 import * as sql from './sql.js';
@@ -61,18 +62,6 @@ export async function computeRange(conn: DuckDBConnection, policy: Policy): Prom
 /** Whether the counts come from daily shop counts handed over by a distributed engine. */
 export async function usesSeam(conn: DuckDBConnection): Promise<boolean> {
   return (await queryOne(conn, 'SELECT 1 AS one FROM seam_daily LIMIT 1')) !== undefined;
-}
-
-/** Early lifts decided by reviewers (and accepted appeals), by shop, each bound to its episode. */
-export async function loadLifts(conn: DuckDBConnection): Promise<Map<string, LiftOverride[]>> {
-  const rows = await queryRows<{ shop_id: string; day: string; episode_start: string | null; episode_level: LiftOverride['level'] }>(
-    conn,
-    `SELECT shop_id, strftime(effective_day, '%Y-%m-%d') AS day, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level
-     FROM decisions WHERE action = 'lift_early' ORDER BY effective_day, id`,
-  );
-  const lifts = new Map<string, LiftOverride[]>();
-  for (const r of rows) lifts.set(r.shop_id, [...(lifts.get(r.shop_id) ?? []), { day: r.day, episodeStart: r.episode_start, level: r.episode_level }]);
-  return lifts;
 }
 
 export interface Computed {

@@ -5,10 +5,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/database.js';
 import type { Simulation } from '../contracts/governance.js';
-import { compute, dropTemp, loadLifts } from '../metrics/refresh.js';
-import type { Policy } from './policy.js';
-import { STRUCTURAL_KEYS, type PolicySchedule } from './schedule.js';
-import { planActivation } from './store.js';
+import { compute, dropTemp } from './refresh.js';
+import { loadLifts } from '../policy/lifts.js';
+import type { Policy } from '../policy/policy.js';
+import { STRUCTURAL_KEYS, type PolicySchedule } from '../policy/schedule.js';
+import { planActivation } from '../policy/store.js';
 
 export function sameStructure(a: Policy, b: Policy): boolean {
   return STRUCTURAL_KEYS.every((key) => a[key] === b[key]);

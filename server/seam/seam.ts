@@ -8,7 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { queryOne, queryRows } from '../db/database.js';
-import { refreshMetrics, type RefreshSummary } from '../metrics/refresh.js';
+import { refreshMetrics, type RefreshSummary } from '../pipeline/refresh.js';
 import type { Policy } from '../policy/policy.js';
 import { ensureActivePolicy } from '../policy/store.js';
 

@@ -50,7 +50,7 @@ describe('DecisionForm', () => {
     expect(calls[0].pathname).toBe('/api/shops/S1/decisions');
     const init = fetchMock.mock.calls[0][1]!;
     expect(init.method).toBe('POST');
-    expect(JSON.parse(String(init.body))).toEqual({ action: 'exempt', reason: 'courier strike', until: '2026-12-10' });
+    expect(JSON.parse(init.body as string)).toEqual({ action: 'exempt', reason: 'courier strike', until: '2026-12-10' });
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
@@ -112,7 +112,7 @@ describe('PolicySimulator', () => {
     const bodies: { policy: { flagRatio: number } }[] = [];
     const { fetchMock } = stubFetch((path) => {
       if (path === '/api/policy') return { body: { active: DEFAULT_POLICY, versions: [] } };
-      const body = JSON.parse(String(fetchMock.mock.calls.at(-1)![1]!.body));
+      const body = JSON.parse(fetchMock.mock.calls.at(-1)![1]!.body as string);
       bodies.push(body);
       return { body: simulation(body.policy.flagRatio) };
     });
@@ -139,7 +139,7 @@ describe('PolicySimulator', () => {
     expect(await screen.findByText('Must be at least the restricted run length.')).not.toBeNull();
     expect(await screen.findByText('Fix the fields marked above to simulate.')).not.toBeNull();
     expect(calls.filter((u) => u.pathname === '/api/policy/simulate')).toHaveLength(1);
-    expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId<HTMLButtonElement>('activate-policy').disabled).toBe(true);
   });
 });
 
@@ -148,7 +148,7 @@ describe('PolicySimulator activation', () => {
     const posts: { path: string; body: Record<string, unknown> }[] = [];
     const { fetchMock } = stubFetch((path) => {
       if (path === '/api/policy') return { body: { active: DEFAULT_POLICY, versions: [] } };
-      const body = JSON.parse(String(fetchMock.mock.calls.at(-1)![1]!.body));
+      const body = JSON.parse(fetchMock.mock.calls.at(-1)![1]!.body as string);
       posts.push({ path, body });
       if (path === '/api/policy/activate') return { status: 201, body: { version: body.policy.version, effectiveFrom: body.effectiveFrom ?? null, changed: ['flagRatio'] } };
       return { body: { ...simulation(body.policy.flagRatio), effectiveFrom: body.effectiveFrom ?? '2026-11-25' } };
@@ -159,7 +159,7 @@ describe('PolicySimulator activation', () => {
     await waitFor(() => expect(screen.getByTestId('simulation-effective-from').textContent).toContain('Nov 20, 2026'));
     expect(posts.at(-1)).toEqual({ path: '/api/policy/simulate', body: { policy: expect.objectContaining({ flagRatio: 5 }), date: '2026-11-25', effectiveFrom: '2026-11-20' } });
     fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v2-from-20' } });
-    await waitFor(() => expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(false));
+    await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('activate-policy').disabled).toBe(false));
     fireEvent.click(screen.getByTestId('activate-policy'));
     const dialog = await screen.findByRole('dialog');
     expect(within(dialog).getByTestId('confirm-effective-from').textContent).toContain('from Nov 20, 2026 on, exactly as simulated');
@@ -179,7 +179,7 @@ describe('PolicySimulator activation', () => {
     renderWithClient(<PolicySimulator date="2026-11-25" canActivate />);
     expect((await screen.findByTestId('simulation-refusal')).textContent).toBe('Cannot be activated as it is: policy.windowDays: windowDays cannot change from a day on');
     fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v3' } });
-    expect((screen.getByTestId('activate-policy') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId<HTMLButtonElement>('activate-policy').disabled).toBe(true);
   });
 });
 

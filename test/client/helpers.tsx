@@ -29,7 +29,7 @@ export interface StubResponse {
 export function stubFetch(route: (path: string, url: URL) => StubResponse | Promise<StubResponse>) {
   const calls: URL[] = [];
   const fetchMock = vi.fn(async (input: RequestInfo | URL, _init?: RequestInit) => {
-    const url = new URL(String(input), 'http://localhost');
+    const url = new URL(input instanceof Request ? input.url : input, 'http://localhost');
     calls.push(url);
     const { status = 200, body } = await route(url.pathname, url);
     return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });

@@ -314,8 +314,8 @@ async function shutdownDuringUpload(name: string, keepAlive: boolean): Promise<S
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 6 }) : undefined;
   try {
     let port: string | undefined;

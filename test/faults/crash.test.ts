@@ -126,7 +126,7 @@ async function fingerprintFile(dbPath: string): Promise<Fingerprint> {
 }
 
 /** 'before', 'after', or a description of the mix (which tables match which state). */
-function classify(state: Fingerprint, before: Fingerprint, after: Fingerprint): 'before' | 'after' | string {
+function classify(state: Fingerprint, before: Fingerprint, after: Fingerprint): string {
   const tables = Object.keys(FINGERPRINT);
   if (tables.every((t) => state[t] === before[t])) return 'before';
   if (tables.every((t) => state[t] === after[t])) return 'after';
@@ -176,8 +176,8 @@ async function startServer(dbPath: string): Promise<Server> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const port = /serving http:\/\/localhost:(\d+)/.exec(output)?.[1];

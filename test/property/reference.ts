@@ -108,7 +108,7 @@ export function reference(input: RefInput, base: RefPolicy, policyOn: (day: stri
       const rate = n > 0 ? k / n : null;
       const ratio = rate !== null && mean !== null && mean > 0 ? rate / mean : null;
       const judged = n >= p.minOrders && k >= p.minInterventions;
-      const complete = d >= addDays(first!, W - 1);
+      const complete = d >= addDays(first, W - 1);
       let above = false;
       if (ratio !== null) {
         // pooled: (k/n)/(ΣK/ΣN) ≥ r/100  ⇔  100·k·ΣN ≥ r·n·ΣK, exactly.

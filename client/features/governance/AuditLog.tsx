@@ -19,7 +19,7 @@ export function detailPairs(details: Record<string, unknown>): [string, string][
   return Object.entries(details)
     .filter(([, value]) => value !== null && value !== undefined && value !== '')
     .sort(([a], [b]) => order(a) - order(b))
-    .map(([key, value]) => [key, typeof value === 'object' ? JSON.stringify(value) : String(value)]);
+    .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
 }
 
 /** The label of an audit action (`decision.exempt`, `appeal.filed`…), or the action itself when unknown. */

@@ -1,7 +1,7 @@
 // The queue of shops at a level on the stat date: sorted and filtered by the server, paged, exportable.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowData } from '@tanstack/react-table';
 import { apiDownload, ApiError } from '../../lib/api';
 import { formatDate, formatNumber, formatPercent, formatRatio } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
@@ -13,6 +13,16 @@ import { useCategories, useFlagged, type FlaggedParams, type FlaggedSort, type S
 import { Pager } from './Pager';
 
 export const PAGE_SIZE = 25;
+// What the queue's columns say about themselves: the sort key they stand for, numeric alignment, a class.
+declare module '@tanstack/react-table' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  interface ColumnMeta<TData extends RowData, TValue> {
+    sort?: FlaggedSort;
+    numeric?: boolean;
+    className?: string;
+  }
+}
+
 const SORTS: readonly FlaggedSort[] = ['ratio', 'rate', 'interventions', 'orders', 'complaints', 'consecutiveFlaggedDays', 'level', 'shopId'];
 const LEVELS = ['warning', 'restricted', 'severe'] as const;
 
@@ -57,12 +67,13 @@ function Filters({ params }: { params: FlaggedParams }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ratioText]);
 
-  // Back/Forward changed the address: show its value.
-  useEffect(() => {
+  // Back/Forward changed the address: show its value (adjusted while rendering, not in an effect).
+  const [shownMinRatio, setShownMinRatio] = useState(params.minRatio);
+  if (shownMinRatio !== params.minRatio) {
+    setShownMinRatio(params.minRatio);
     const local = ratioText.trim() === '' ? undefined : Number(ratioText);
     if (local !== params.minRatio) setRatioText(params.minRatio === undefined ? '' : String(params.minRatio));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [params.minRatio]);
+  }
 
   return (
     <form className="filters" role="search" aria-label={t('queue.filters')} onSubmit={(e) => e.preventDefault()}>
@@ -188,7 +199,7 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>
               {group.headers.map((header) => {
-                const meta = header.column.columnDef.meta as { sort?: FlaggedSort; numeric?: boolean } | undefined;
+                const meta = header.column.columnDef.meta;
                 const label = String(header.column.columnDef.header);
                 const sorted = meta?.sort && params.sort === meta.sort ? (params.order === 'asc' ? 'ascending' : 'descending') : undefined;
                 return (
@@ -204,7 +215,7 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
           {table.getRowModel().rows.map((row) => (
             <tr key={row.id} data-shop-id={row.id}>
               {row.getVisibleCells().map((cell) => {
-                const meta = cell.column.columnDef.meta as { numeric?: boolean; className?: string } | undefined;
+                const meta = cell.column.columnDef.meta;
                 return (
                   <td key={cell.id} className={meta?.numeric ? 'num' : meta?.className}>
                     {flexRender(cell.column.columnDef.cell, cell.getContext())}

@@ -230,7 +230,7 @@ function NumberField({ name, label, draft, setDraft, errors, step, hint }: { nam
         data-testid={`sim-${name}`}
       />
       <p id={errorId} className={errors[name] ? 'field-error' : 'muted'}>
-        {errors[name] ? t(errors[name]!) : hint ?? ' '}
+        {errors[name] ? t(errors[name]) : hint ?? ' '}
       </p>
     </div>
   );

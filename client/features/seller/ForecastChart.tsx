@@ -59,7 +59,7 @@ export function ForecastChart({ shopId, date }: { shopId: string; date: string }
                 <CartesianGrid stroke={COLORS.grid} vertical={false} />
                 <XAxis dataKey="date" tickFormatter={(d: string) => formatShortDate(d, lang)} minTickGap={24} tick={{ fontSize: 12, fill: '#344054' }} />
                 <YAxis tickFormatter={(v: number) => formatPercent(v, lang, 1)} width={56} tick={{ fontSize: 12, fill: '#344054' }} />
-                <Tooltip labelFormatter={(d) => formatDate(String(d), lang)} formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]} />
+                <Tooltip labelFormatter={(d) => formatDate(d as string, lang)} formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]} />
                 <Legend />
                 <Line dataKey="rate" name={t('forecast.rate')} stroke={COLORS.rate} strokeDasharray="4 3" strokeWidth={2} dot={false} isAnimationActive={false} />
                 <Line dataKey="threshold" name={t('forecast.threshold')} stroke={COLORS.threshold} strokeDasharray="6 4" dot={false} isAnimationActive={false} />

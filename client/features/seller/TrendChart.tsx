@@ -86,7 +86,7 @@ function TrendPlot({ trend, lang }: { trend: Trend; lang: Lang }) {
         <XAxis dataKey="date" tickFormatter={(d: string) => formatShortDate(d, lang)} minTickGap={24} scale="band" tick={{ fontSize: 12, fill: '#344054' }} />
         <YAxis tickFormatter={percentTick} width={56} tick={{ fontSize: 12, fill: '#344054' }} />
         <Tooltip
-          labelFormatter={(d) => formatDate(String(d), lang)}
+          labelFormatter={(d) => formatDate(d as string, lang)}
           formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]}
         />
         <Legend />

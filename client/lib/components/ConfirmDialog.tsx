@@ -44,8 +44,12 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
     }
   };
 
+  // The backdrop's click is a mouse shortcut for Cancel (keyboards have Escape); the dialog's keydown is
+  // the WAI-ARIA modal dialog pattern (Escape closes, Tab stays inside).
   return (
+    // eslint-disable-next-line jsx-a11y/no-static-element-interactions
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions */}
       <div className="dialog" role="dialog" aria-modal="true" aria-labelledby={titleId} aria-describedby={bodyId} ref={dialogRef} onKeyDown={onKeyDown}>
         <h2 id={titleId}>{title}</h2>
         <div id={bodyId} className="dialog-body">

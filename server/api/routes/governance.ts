@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { FlaggedListSchema, FlaggedQuery } from '../../contracts/metrics.js';
 import { AppealAnswerBody, AppealSchema, AppealsQuery, AuditQuery, AuditSchema, CategoriesQuery, CategoriesSchema } from '../../contracts/governance.js';
-import { flaggedShops } from '../../metrics/queries.js';
-import { categoriesOn } from '../../metrics/categories.js';
+import { flaggedShops } from '../../read/queries.js';
+import { categoriesOn } from '../../read/categories.js';
 import { answerAppeal, listAppeals } from '../../governance/decisions.js';
 import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';

@@ -72,7 +72,7 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
         const displayNames = new Map<string, string>();
         for (const f of files) {
           // The ingest takes the kind from the file name, so the stored copy takes the original's base name.
-          const safe = path.basename(f.originalname).replace(/[^\w.\-]/g, '_');
+          const safe = path.basename(f.originalname).replace(/[^\w.-]/g, '_');
           const target = path.join(path.dirname(f.path), `${named.length}`, safe);
           fs.mkdirSync(path.dirname(target));
           fs.renameSync(f.path, target);

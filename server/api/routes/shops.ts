@@ -4,19 +4,19 @@ import { IsoDate } from '../../contracts/common.js';
 import { ShopMetricsQuery, ShopMetricsSchema, ShopParams } from '../../contracts/metrics.js';
 import { BreakdownSchema, CasesQuery, CasesSchema, ForecastSchema, HistorySchema, PeersSchema, TrendQuery, TrendSchema, DecisionSchema } from '../../contracts/shop.js';
 import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
-import { shopExists, shopMetricsOn } from '../../metrics/queries.js';
-import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../metrics/shop-queries.js';
-import { loadForecast } from '../../metrics/forecast.js';
-import { breakdownFor, forecastFor, historyFor, metricsFor, otherShopsWithOrders, otherShopsWithOrdersByDay, peersFor, trendFor, type Reader } from '../../metrics/privacy.js';
+import { shopExists, shopMetricsOn } from '../../read/queries.js';
+import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
+import { loadForecast } from '../../read/forecast.js';
+import { breakdownFor, forecastFor, historyFor, metricsFor, otherShopsWithOrders, otherShopsWithOrdersByDay, peersFor, trendFor, type Reader } from '../../read/privacy.js';
 import type { Principal } from '../../auth/tokens.js';
-import { loadLifts } from '../../metrics/refresh.js';
+import { loadLifts } from '../../policy/lifts.js';
 import { loadSchedule } from '../../policy/schedule.js';
 import { decide, decisionsOf, fileAppeal } from '../../governance/decisions.js';
 import { badRequest, notFound } from '../http.js';
 import { minPeerShopsOf, requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { DataRangeRow } from '../../metrics/queries.js';
+import type { DataRangeRow } from '../../read/queries.js';
 
 const DateQuery = z.object({ date: IsoDate.optional() }).strict();
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HealthSchema } from '../../contracts/metrics.js';
-import { dataRange } from '../../metrics/queries.js';
+import { dataRange } from '../../read/queries.js';
 import { openApiDocument, type ApiRegistry } from '../registry.js';
 import type { AppContext } from '../context.js';
 
@@ -14,11 +14,11 @@ export function systemRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
   api.add({
     method: 'get', path: '/openapi.json', access: 'public', summary: 'This document (OpenAPI 3.1)',
-    handler: async () => openApiDocument(api.routes),
+    handler: () => openApiDocument(api.routes),
   });
   api.add({
     method: 'get', path: '/me', access: 'any', summary: 'Who the token belongs to',
     response: z.object({ subject: z.string(), role: z.enum(['seller', 'reviewer', 'admin']), shops: z.array(z.string()) }),
-    handler: async ({ who }) => ({ subject: who!.subject, role: who!.role, shops: who!.shops }),
+    handler: ({ who }) => ({ subject: who!.subject, role: who!.role, shops: who!.shops }),
   });
 }
