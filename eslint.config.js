@@ -24,8 +24,16 @@ const BOUNDARIES = [
   zone('client', ['test', 'bench'], 'the dashboard never imports tests or benchmarks'),
   zone('server/contracts', ['server'], 'contracts are leaves: zod schemas that both sides import', ['./contracts']),
   zone('server/db', ['server'], 'db/ imports no domain module', ['./db']),
-  zone('server/policy', ['server/pipeline', 'server/read', 'server/ingest', 'server/governance', 'server/seam', 'server/api'], 'the policy evaluator knows nothing of how counts are computed or read'),
-  zone('server/pipeline', ['server/read', 'server/governance', 'server/ingest', 'server/api'], 'the pipeline writes the numbers; it does not use the read models, governance, ingest or HTTP'),
+  zone(
+    'server/policy',
+    ['server/pipeline', 'server/read', 'server/ingest', 'server/governance', 'server/seam', 'server/api'],
+    'the policy evaluator knows nothing of how counts are computed or read',
+  ),
+  zone(
+    'server/pipeline',
+    ['server/read', 'server/governance', 'server/ingest', 'server/api'],
+    'the pipeline writes the numbers; it does not use the read models, governance, ingest or HTTP',
+  ),
   zone('server/read', ['server/pipeline', 'server/ingest', 'server/governance', 'server/api'], 'read models only read what the pipeline stored'),
   zone('server/ingest', ['server/api', 'server/read', 'server/governance'], 'ingest runs without the API'),
   zone('server/governance', ['server/api'], 'governance runs without HTTP'),
@@ -74,7 +82,9 @@ export default tseslint.config(
   },
   {
     files: DOMAIN.map((d) => `server/${d}/**/*.ts`),
-    rules: { 'no-restricted-imports': ['error', { paths: HTTP_PACKAGES.map((name) => ({ name, message: 'domain code knows no HTTP: that belongs in server/api/' })) }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: HTTP_PACKAGES.map((name) => ({ name, message: 'domain code knows no HTTP: that belongs in server/api/' })) }],
+    },
   },
   {
     files: ['client/**/*.{ts,tsx}'],

@@ -138,7 +138,9 @@ function fileProgress(): (file: string, done: number, total: number) => void {
 
 function checkClean(report: IngestReport, what: string): void {
   if (report.exitCode === 0 && report.rejected === 0) return;
-  const first = report.files.flatMap((f) => [f.error ? `${f.file}: ${f.error}` : null, ...f.rejects.slice(0, 3).map((r) => `${f.file}:${r.line} ${r.reason}`)]).filter(Boolean);
+  const first = report.files
+    .flatMap((f) => [f.error ? `${f.file}: ${f.error}` : null, ...f.rejects.slice(0, 3).map((r) => `${f.file}:${r.line} ${r.reason}`)])
+    .filter(Boolean);
   throw new Error(`${what} did not load cleanly (exit ${report.exitCode}, ${report.rejected} rejected): ${first.join('; ')}`);
 }
 
@@ -158,7 +160,9 @@ async function ingestInto(dbPath: string, inputs: string[], inputBytes: number, 
   const db = await Database.open(dbPath, { poolSize: 2 });
   const timer = new StepTimer();
   log(`ingest ${what} into a fresh database`);
-  const { value: report, ms: total } = await timed(() => ingestFiles(timer.wrapDatabase(db), inputs, { now: NOW, source: 'bench', onProgress: fileProgress() }));
+  const { value: report, ms: total } = await timed(() =>
+    ingestFiles(timer.wrapDatabase(db), inputs, { now: NOW, source: 'bench', onProgress: fileProgress() }),
+  );
   checkClean(report, what);
   const refreshMs = report.refresh?.ms ?? 0;
   const figures: IngestFigures = {
@@ -170,7 +174,9 @@ async function ingestInto(dbPath: string, inputs: string[], inputBytes: number, 
     inputBytes,
     steps: timer.list().slice(0, 12),
   };
-  log(`  ${int(figures.rows)} rows in ${ms(total)}: ${int(figures.rowsPerSec)} rows/s (${int(figures.loadRowsPerSec)} rows/s without the refresh of ${ms(refreshMs)})`);
+  log(
+    `  ${int(figures.rows)} rows in ${ms(total)}: ${int(figures.rowsPerSec)} rows/s (${int(figures.loadRowsPerSec)} rows/s without the refresh of ${ms(refreshMs)})`,
+  );
   return { db, figures };
 }
 
@@ -178,8 +184,12 @@ async function ingestInto(dbPath: string, inputs: string[], inputBytes: number, 
 async function lowerBound(db: Database): Promise<number> {
   return db.read(async (conn) => {
     const started = performance.now();
-    await conn.run(`CREATE OR REPLACE TEMP TABLE lb_orders AS SELECT shop_id, CAST(timezone('${TZ}', paid_at) AS DATE) AS d, count(*) AS n FROM orders GROUP BY ALL`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE lb_cases AS SELECT shop_id, CAST(timezone('${TZ}', opened_at) AS DATE) AS d, count(*) AS n FROM cases GROUP BY ALL`);
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE lb_orders AS SELECT shop_id, CAST(timezone('${TZ}', paid_at) AS DATE) AS d, count(*) AS n FROM orders GROUP BY ALL`,
+    );
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE lb_cases AS SELECT shop_id, CAST(timezone('${TZ}', opened_at) AS DATE) AS d, count(*) AS n FROM cases GROUP BY ALL`,
+    );
     const elapsed = performance.now() - started;
     await conn.run('DROP TABLE lb_orders');
     await conn.run('DROP TABLE lb_cases');
@@ -233,8 +243,12 @@ async function appendDay(db: Database, files: DayFiles): Promise<AppendFigures> 
 
 function stepLines(steps: StepTime[], totalMs: number, limit = 8): string {
   const sqlMs = steps.reduce((n, s) => n + s.ms, 0);
-  const rows = steps.slice(0, limit).map((s) => `    ${ms(s.ms).padStart(9)}  ${pct(s.ms / totalMs).padStart(7)}  ${s.calls > 1 ? `${s.calls}× ` : ''}${s.step}`);
-  rows.push(`    ${ms(totalMs - sqlMs).padStart(9)}  ${pct((totalMs - sqlMs) / totalMs).padStart(7)}  outside DuckDB statements (JS: parsing, checks, level walk, appenders)`);
+  const rows = steps
+    .slice(0, limit)
+    .map((s) => `    ${ms(s.ms).padStart(9)}  ${pct(s.ms / totalMs).padStart(7)}  ${s.calls > 1 ? `${s.calls}× ` : ''}${s.step}`);
+  rows.push(
+    `    ${ms(totalMs - sqlMs).padStart(9)}  ${pct((totalMs - sqlMs) / totalMs).padStart(7)}  outside DuckDB statements (JS: parsing, checks, level walk, appenders)`,
+  );
   return rows.join('\n');
 }
 
@@ -260,9 +274,14 @@ async function main(): Promise<void> {
     log('generating the data (CSV)');
     const gen = await generate(csvDir, opts.shops, opts.days, opts.seed, END);
     phases.generate = gen.ms;
-    log(`  ${int(gen.summary.orders)} orders, ${int(gen.summary.cases)} cases, ${gen.summary.first} … ${gen.summary.last}, ${mib(gen.bytes)} of CSV in ${ms(gen.ms)}`);
+    log(
+      `  ${int(gen.summary.orders)} orders, ${int(gen.summary.cases)} cases, ${gen.summary.first} … ${gen.summary.last}, ${mib(gen.bytes)} of CSV in ${ms(gen.ms)}`,
+    );
     const parts = await splitOrders(csvDir, gen.summary.orders, opts.maxRowsPerFile);
-    if (parts.length > 1) log(`  orders split into ${parts.length} files of about ${int(opts.maxRowsPerFile)} rows or fewer (ingest holds a JS Map of one file's ids; 2^24 entries at most)`);
+    if (parts.length > 1)
+      log(
+        `  orders split into ${parts.length} files of about ${int(opts.maxRowsPerFile)} rows or fewer (ingest holds a JS Map of one file's ids; 2^24 entries at most)`,
+      );
     log('making Parquet copies (DuckDB COPY)');
     const pq = await parquetCopies(csvDir, parquetDir);
     phases.parquet = pq.ms;
@@ -287,7 +306,9 @@ async function main(): Promise<void> {
            (SELECT count(DISTINCT order_id) FROM cases WHERE kind = 'complaint') AS complaint_orders, version() AS version`,
       ),
     ))!;
-    log(`  tables: ${int(counts.shops)} shops, ${int(counts.orders)} orders, ${int(counts.cases)} cases; ${pct(counts.intervention_orders / counts.orders)} of orders have an intervention`);
+    log(
+      `  tables: ${int(counts.shops)} shops, ${int(counts.orders)} orders, ${int(counts.cases)} cases; ${pct(counts.intervention_orders / counts.orders)} of orders have an intervention`,
+    );
 
     // 3. Full rebuild against the lower bound, interleaved so that drift hits both alike
     log('full rebuild (best of 2) against the lower bound (best of 2)');
@@ -314,7 +335,9 @@ async function main(): Promise<void> {
     // Real disputes are mostly opened days after payment (the generator: 88 %); such a day reaches back.
     log(`appending a realistic day (${addDays(gen.summary.last, 2)}: 88 % of its cases on orders of the 10 days before)`);
     const day2 = await appendDay(db, await nextDay(db, path.join(work, 'day2'), addDays(gen.summary.last, 2), opts.seed, 0.88));
-    log(`  ${int(day2.orders)} orders, ${int(day2.cases)} cases (${int(day2.lateCases)} late): ingest ${ms(day2.ingestMs)}, refresh from ${day2.refreshFrom} ${ms(day2.refreshMs)}`);
+    log(
+      `  ${int(day2.orders)} orders, ${int(day2.cases)} cases (${int(day2.lateCases)} late): ingest ${ms(day2.ingestMs)}, refresh from ${day2.refreshFrom} ${ms(day2.refreshMs)}`,
+    );
     phases.append = performance.now() - appendStarted;
 
     const shopIds = (await db.read((conn) => queryRows<{ shop_id: string }>(conn, 'SELECT shop_id FROM shops ORDER BY shop_id'))).map((r) => r.shop_id);
@@ -332,7 +355,8 @@ async function main(): Promise<void> {
       const secret = crypto.randomBytes(24).toString('hex');
       log('starting the server (node --import tsx server/main.ts, DEMO=off)');
       codeAtServerStart = serverCodeDigest();
-      if (codeAtServerStart !== codeAtStart) log('WARNING: server/ changed since this run started; the API phase runs newer code than the ingest and rebuild phases did');
+      if (codeAtServerStart !== codeAtStart)
+        log('WARNING: server/ changed since this run started; the API phase runs newer code than the ingest and rebuild phases did');
       const server = await startServer(ROOT, dbPath, secret, opts.logLevel);
       serverToStop = server;
       const sampler = new MemorySampler(server.pid).start();
@@ -363,7 +387,9 @@ async function main(): Promise<void> {
         for (const c of connections) {
           const r = await load(server.port, token, endpoint, c, slow ? Math.max(opts.seconds, 30) : opts.seconds, slow ? { slowMs: first.ms } : {});
           api.push(r);
-          log(`  ${endpoint.name.padEnd(13)} ${String(c).padStart(3)} conn: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, ${r.reqPerSec.toFixed(1)} req/s (${r.ok} ok in ${r.seconds.toFixed(1)} s, ${r.failed} failed)`);
+          log(
+            `  ${endpoint.name.padEnd(13)} ${String(c).padStart(3)} conn: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, p99 ${ms(r.p99)}, ${r.reqPerSec.toFixed(1)} req/s (${r.ok} ok in ${r.seconds.toFixed(1)} s, ${r.failed} failed)`,
+          );
         }
       }
       sampler.stop();
@@ -392,11 +418,20 @@ async function main(): Promise<void> {
       { what: 'generate CSV', figure: `${ms(gen.ms)}, ${mib(gen.bytes)}` },
       { what: 'ingest CSV (whole batch, with its refresh)', figure: `${int(csvRun.figures.rowsPerSec)} rows/s`, note: `${ms(csvRun.figures.ms)} in all` },
       { what: 'ingest CSV, without the refresh', figure: `${int(csvRun.figures.loadRowsPerSec)} rows/s` },
-      { what: 'ingest Parquet (whole batch, with its refresh)', figure: `${int(parquetRun.figures.rowsPerSec)} rows/s`, note: `${ms(parquetRun.figures.ms)} in all` },
+      {
+        what: 'ingest Parquet (whole batch, with its refresh)',
+        figure: `${int(parquetRun.figures.rowsPerSec)} rows/s`,
+        note: `${ms(parquetRun.figures.ms)} in all`,
+      },
       { what: 'ingest Parquet, without the refresh', figure: `${int(parquetRun.figures.loadRowsPerSec)} rows/s` },
       { what: 'lower bound: group-by orders+cases by shop, day', figure: ms(lowerBest) },
       { what: 'full rebuild (refreshMetrics from null)', figure: ms(best.ms), note: `${ms(best.wallMs)} with the commit` },
-      { what: 'full rebuild ÷ lower bound', figure: ratio(rebuildRatio), target: `≤ ${TARGETS.rebuildOverLowerBound}×`, met: rebuildRatio <= TARGETS.rebuildOverLowerBound },
+      {
+        what: 'full rebuild ÷ lower bound',
+        figure: ratio(rebuildRatio),
+        target: `≤ ${TARGETS.rebuildOverLowerBound}×`,
+        met: rebuildRatio <= TARGETS.rebuildOverLowerBound,
+      },
       { what: `one-day refresh (from ${day1.refreshFrom})`, figure: ms(day1.refreshMs) },
       { what: 'one-day refresh ÷ full rebuild', figure: pct(dayShare), target: `≤ ${pct(TARGETS.dayRefreshShare)}`, met: dayShare <= TARGETS.dayRefreshShare },
       { what: 'one-day whole ingest ÷ full rebuild', figure: pct(day1.ingestMs / best.ms), note: `${ms(day1.ingestMs)} in all` },
@@ -409,11 +444,20 @@ async function main(): Promise<void> {
       lines.push({ what: `${label}: p50 / p99`, figure: `${ms(r.p50)} / ${ms(r.p99)}` });
       lines.push({ what: `${label}: p95`, figure: ms(r.p95), ...(p95Target !== null ? { target: `≤ ${p95Target} ms`, met: r.p95 <= p95Target } : {}) });
       const rpsTarget = r.endpoint === 'shop metrics' && r.connections === 32;
-      lines.push({ what: `${label}: throughput`, figure: `${r.reqPerSec.toFixed(r.reqPerSec < 10 ? 2 : 0)} req/s`, ...(rpsTarget ? { target: `≥ ${int(TARGETS.shopMetricsReqPerSec32)} req/s`, met: r.reqPerSec >= TARGETS.shopMetricsReqPerSec32 } : {}) });
+      lines.push({
+        what: `${label}: throughput`,
+        figure: `${r.reqPerSec.toFixed(r.reqPerSec < 10 ? 2 : 0)} req/s`,
+        ...(rpsTarget ? { target: `≥ ${int(TARGETS.shopMetricsReqPerSec32)} req/s`, met: r.reqPerSec >= TARGETS.shopMetricsReqPerSec32 } : {}),
+      });
       if (r.failed > 0) lines.push({ what: `${label}: failed requests`, figure: int(r.failed), target: '0', met: false });
     }
     if (serverMemory) {
-      lines.push({ what: 'server peak memory (VmHWM)', figure: mib(serverMemory.peakHwm), target: `≤ ${mib(TARGETS.serverMemoryBytes)}`, met: serverMemory.peakHwm <= TARGETS.serverMemoryBytes });
+      lines.push({
+        what: 'server peak memory (VmHWM)',
+        figure: mib(serverMemory.peakHwm),
+        target: `≤ ${mib(TARGETS.serverMemoryBytes)}`,
+        met: serverMemory.peakHwm <= TARGETS.serverMemoryBytes,
+      });
       for (const [phase, rss] of Object.entries(serverMemory.maxRssByEndpoint)) lines.push({ what: `  server RSS, largest during ${phase}`, figure: mib(rss) });
     }
     if (benchMemory) lines.push({ what: 'bench process peak memory (ingest, rebuild)', figure: mib(benchMemory.hwm) });
@@ -435,25 +479,53 @@ async function main(): Promise<void> {
     };
     const title = `Intervention Watch bench — ${machine.cpus} × ${machine.cpuModel}, ${mib(machine.totalMemory)}, Node ${machine.node}, DuckDB ${machine.duckdb}, ${machine.date.slice(0, 16)}Z, load average ${machine.loadAverage.start.toFixed(1)} → ${machine.loadAverage.end.toFixed(1)}`;
     console.log(`\n${table(title, lines)}\n`);
-    if (machine.serverCode.atEnd !== codeAtStart) console.log('WARNING: server/ changed during this run (see machine.serverCode in the JSON); its phases measured different code.');
+    if (machine.serverCode.atEnd !== codeAtStart)
+      console.log('WARNING: server/ changed during this run (see machine.serverCode in the JSON); its phases measured different code.');
     if (opts.connections.every((c) => c !== 32)) console.log(`(the throughput target is judged at 32 connections; this run went to ${top})`);
 
     const targets = lines.filter((l) => l.met !== undefined).map((l) => ({ measure: l.what, figure: l.figure, target: l.target, met: l.met }));
     const result = {
       machine,
-      options: { shops: opts.shops, days: opts.days, seed: opts.seed, end: END, ingestNow: NOW.toISOString(), connections: opts.connections, seconds: opts.seconds, skipHttp: opts.skipHttp, serverLogLevel: opts.logLevel },
+      options: {
+        shops: opts.shops,
+        days: opts.days,
+        seed: opts.seed,
+        end: END,
+        ingestNow: NOW.toISOString(),
+        connections: opts.connections,
+        seconds: opts.seconds,
+        skipHttp: opts.skipHttp,
+        serverLogLevel: opts.logLevel,
+      },
       data: {
-        shops: counts.shops, orders: counts.orders, cases: counts.cases, interventionOrders: counts.intervention_orders, complaintOrders: counts.complaint_orders,
-        interventionOrderShare: counts.intervention_orders / counts.orders, first: gen.summary.first, last: gen.summary.last,
-        csvBytes: gen.bytes, parquetBytes: pq.bytes, generateMs: gen.ms, parquetMs: pq.ms, databaseBytes: dbBytes,
+        shops: counts.shops,
+        orders: counts.orders,
+        cases: counts.cases,
+        interventionOrders: counts.intervention_orders,
+        complaintOrders: counts.complaint_orders,
+        interventionOrderShare: counts.intervention_orders / counts.orders,
+        first: gen.summary.first,
+        last: gen.summary.last,
+        csvBytes: gen.bytes,
+        parquetBytes: pq.bytes,
+        generateMs: gen.ms,
+        parquetMs: pq.ms,
+        databaseBytes: dbBytes,
       },
       ingest: { csv: csvRun.figures, parquet: parquetRun.figures },
       rebuild: {
-        lowerBoundMs: lowerRuns, lowerBoundBestMs: lowerBest,
-        runs: rebuildRuns.map((r) => ({ ms: r.ms, wallMs: r.wallMs, shopDays: r.shopDays })), bestMs: best.ms, bestWallMs: best.wallMs,
-        overLowerBound: rebuildRatio, steps: best.steps,
+        lowerBoundMs: lowerRuns,
+        lowerBoundBestMs: lowerBest,
+        runs: rebuildRuns.map((r) => ({ ms: r.ms, wallMs: r.wallMs, shopDays: r.shopDays })),
+        bestMs: best.ms,
+        bestWallMs: best.wallMs,
+        overLowerBound: rebuildRatio,
+        steps: best.steps,
       },
-      append: { oneDay: { ...day1, overFullRebuild: dayShare, ingestOverFullRebuild: day1.ingestMs / best.ms }, realisticDay: { ...day2, overFullRebuild: day2.refreshMs / best.ms, ingestOverFullRebuild: day2.ingestMs / best.ms } },
+      append: {
+        oneDay: { ...day1, overFullRebuild: dayShare, ingestOverFullRebuild: day1.ingestMs / best.ms },
+        realisticDay: { ...day2, overFullRebuild: day2.refreshMs / best.ms, ingestOverFullRebuild: day2.ingestMs / best.ms },
+      },
       api: { results: api, simulateFirstRequestMs: simulateProbeMs },
       memory: { server: serverMemory, benchProcess: benchMemory },
       targets: { limits: TARGETS, verdicts: targets },

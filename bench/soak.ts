@@ -71,7 +71,11 @@ interface Data {
 async function prepareData(dir: string, shops: number, days: number): Promise<Data> {
   const src = path.join(dir, 'demo');
   await generateDemo({ shops, days, seed: 11, end: defaultDemoEnd(), out: src });
-  const lines = (name: string) => fs.readFileSync(path.join(src, name), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = (name: string) =>
+    fs
+      .readFileSync(path.join(src, name), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   const [orderHeader, ...orders] = lines('orders.csv');
   const [caseHeader, ...cases] = lines('interventions.csv');
   const dayOf = (orderId: string) => orderId.slice(1, 9); // O{yyyymmdd}{seq}
@@ -91,7 +95,9 @@ async function prepareData(dir: string, shops: number, days: number): Promise<Da
     write(path.join(d, `interventions-${day}.csv`), [caseHeader, ...cases.filter((l) => dayOf(l.split(',')[1]) === day)]);
     return d;
   });
-  const shopIds = lines('shops.csv').slice(1).map((l) => l.split(',')[0]);
+  const shopIds = lines('shops.csv')
+    .slice(1)
+    .map((l) => l.split(',')[0]);
   return { baseDir, dayDirs, shopIds };
 }
 
@@ -192,7 +198,9 @@ async function main(): Promise<number> {
     const base = await ingestFiles(db, [data.baseDir], { source: 'soak' });
     await db.close();
     if (base.exitCode !== 0) throw new Error(`the base data did not load cleanly (exit ${base.exitCode})`);
-    console.log(`soak: ${opts.shops} shops, ${opts.days} days (${base.accepted} rows) ready in ${Math.round(performance.now() - t0)} ms; ${data.dayDirs.length} days held back for uploads`);
+    console.log(
+      `soak: ${opts.shops} shops, ${opts.days} days (${base.accepted} rows) ready in ${Math.round(performance.now() - t0)} ms; ${data.dayDirs.length} days held back for uploads`,
+    );
 
     server = await startServer(dbPath, opts.port, secret);
     const pid = server.child.pid!;
@@ -212,16 +220,30 @@ async function main(): Promise<number> {
       const shop = sellerShops[n % sellerShops.length];
       const anyShop = data.shopIds[(n * 7919) % data.shopIds.length];
       switch (n % 10) {
-        case 0: return { kind: 'seller metrics', url: `/api/shops/${shop}/metrics`, token: sellers.get(shop)! };
-        case 1: return { kind: 'seller trend', url: `/api/shops/${shop}/trend`, token: sellers.get(shop)! };
-        case 2: return { kind: 'seller cases', url: `/api/shops/${shop}/cases`, token: sellers.get(shop)! };
-        case 3: return { kind: 'seller forecast', url: `/api/shops/${shop}/forecast`, token: sellers.get(shop)! };
-        case 4: return { kind: 'seller peers', url: `/api/shops/${shop}/peers`, token: sellers.get(shop)! };
-        case 5: return { kind: 'reviewer flagged', url: '/api/flagged?limit=50', token: reviewer };
-        case 6: return { kind: 'reviewer flagged', url: `/api/flagged?sort=${['rate', 'interventions', 'consecutiveFlaggedDays'][n % 3]}&limit=20&offset=${n % 3 * 20}`, token: reviewer };
-        case 7: return { kind: 'reviewer categories', url: '/api/categories', token: reviewer };
-        case 8: return { kind: 'reviewer shop', url: `/api/shops/${anyShop}/metrics`, token: reviewer };
-        default: return { kind: 'reviewer history', url: `/api/shops/${anyShop}/history`, token: reviewer };
+        case 0:
+          return { kind: 'seller metrics', url: `/api/shops/${shop}/metrics`, token: sellers.get(shop)! };
+        case 1:
+          return { kind: 'seller trend', url: `/api/shops/${shop}/trend`, token: sellers.get(shop)! };
+        case 2:
+          return { kind: 'seller cases', url: `/api/shops/${shop}/cases`, token: sellers.get(shop)! };
+        case 3:
+          return { kind: 'seller forecast', url: `/api/shops/${shop}/forecast`, token: sellers.get(shop)! };
+        case 4:
+          return { kind: 'seller peers', url: `/api/shops/${shop}/peers`, token: sellers.get(shop)! };
+        case 5:
+          return { kind: 'reviewer flagged', url: '/api/flagged?limit=50', token: reviewer };
+        case 6:
+          return {
+            kind: 'reviewer flagged',
+            url: `/api/flagged?sort=${['rate', 'interventions', 'consecutiveFlaggedDays'][n % 3]}&limit=20&offset=${(n % 3) * 20}`,
+            token: reviewer,
+          };
+        case 7:
+          return { kind: 'reviewer categories', url: '/api/categories', token: reviewer };
+        case 8:
+          return { kind: 'reviewer shop', url: `/api/shops/${anyShop}/metrics`, token: reviewer };
+        default:
+          return { kind: 'reviewer history', url: `/api/shops/${anyShop}/history`, token: reviewer };
       }
     };
 
@@ -240,7 +262,13 @@ async function main(): Promise<number> {
         try {
           const res = await requestOnce(agent, port, r.url, r.token);
           const ok = res.status === 200;
-          samples.push({ kind: r.kind, ms: performance.now() - began, at: elapsed(), ok, detail: ok ? undefined : `${r.url} → ${res.status} ${res.body.slice(0, 200)}` });
+          samples.push({
+            kind: r.kind,
+            ms: performance.now() - began,
+            at: elapsed(),
+            ok,
+            detail: ok ? undefined : `${r.url} → ${res.status} ${res.body.slice(0, 200)}`,
+          });
         } catch (error) {
           samples.push({ kind: r.kind, ms: performance.now() - began, at: elapsed(), ok: false, detail: `${r.url} → ${(error as Error).message}` });
         }
@@ -286,7 +314,9 @@ async function main(): Promise<number> {
     for (const kind of [...kinds, 'all']) {
       const of = kind === 'all' ? samples : samples.filter((s) => s.kind === kind);
       const ms = of.map((s) => s.ms).sort((a, b) => a - b);
-      console.log(`${kind.padEnd(22)}${pad(of.length, 8)}${pad(of.filter((s) => !s.ok).length, 8)}${pad(fmt(percentile(ms, 50)), 9)}${pad(fmt(percentile(ms, 95)), 9)}${pad(fmt(percentile(ms, 99)), 9)}${pad(fmt(ms[ms.length - 1] ?? NaN), 9)}`);
+      console.log(
+        `${kind.padEnd(22)}${pad(of.length, 8)}${pad(of.filter((s) => !s.ok).length, 8)}${pad(fmt(percentile(ms, 50)), 9)}${pad(fmt(percentile(ms, 95)), 9)}${pad(fmt(percentile(ms, 99)), 9)}${pad(fmt(ms[ms.length - 1] ?? NaN), 9)}`,
+      );
     }
     console.log('\nuploads (POST /api/ingest)');
     for (const u of uploads) console.log(`  at ${u.at.toFixed(1)} s  day ${u.day}  ${Math.round(u.ms)} ms  ${u.ok ? 'ok' : 'FAILED'}  ${u.detail}`);
@@ -295,9 +325,14 @@ async function main(): Promise<number> {
     console.log(`${pad('s', 5)}${pad('RSS MB', 9)}${pad('req/s', 8)}${pad('p99 ms', 9)}`);
     for (let i = 0; i < memory.length; i++) {
       const from = i === 0 ? 0 : memory[i - 1].at;
-      const inSecond = samples.filter((s) => s.at > from && s.at <= memory[i].at).map((s) => s.ms).sort((a, b) => a - b);
+      const inSecond = samples
+        .filter((s) => s.at > from && s.at <= memory[i].at)
+        .map((s) => s.ms)
+        .sort((a, b) => a - b);
       const rate = inSecond.length / Math.max(0.001, memory[i].at - from);
-      console.log(`${pad(Math.round(memory[i].at), 5)}${pad(memory[i].rssMb.toFixed(0), 9)}${pad(i === 0 ? '-' : Math.round(rate), 8)}${pad(fmt(percentile(inSecond, 99)), 9)}`);
+      console.log(
+        `${pad(Math.round(memory[i].at), 5)}${pad(memory[i].rssMb.toFixed(0), 9)}${pad(i === 0 ? '-' : Math.round(rate), 8)}${pad(fmt(percentile(inSecond, 99)), 9)}`,
+      );
     }
     const third = Math.floor(memory.length / 3);
     const middleMax = Math.max(...memory.slice(third, 2 * third).map((m) => m.rssMb));
@@ -313,12 +348,20 @@ async function main(): Promise<number> {
     // By cause: the status and the error code of the answer, or the network error.
     const causes = new Map<string, number>();
     for (const e of errors) {
-      const cause = /→ (\d{3}) \{"error":"(\w+)"/.exec(e.detail ?? '')?.slice(1).join(' ') ?? (e.detail ?? '').split(' → ')[1] ?? 'unknown';
+      const cause =
+        /→ (\d{3}) \{"error":"(\w+)"/
+          .exec(e.detail ?? '')
+          ?.slice(1)
+          .join(' ') ??
+        (e.detail ?? '').split(' → ')[1] ??
+        'unknown';
       causes.set(cause, (causes.get(cause) ?? 0) + 1);
     }
     for (const [cause, n] of [...causes].sort((a, b) => b[1] - a[1])) console.log(`  ${n} × ${cause}`);
     for (const e of errors.slice(0, 5)) console.log(`  e.g. ${e.detail}`);
-    console.log(`latency: p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms; ${Math.round(samples.length / opts.seconds)} req/s`);
+    console.log(
+      `latency: p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms; ${Math.round(samples.length / opts.seconds)} req/s`,
+    );
     console.log(`memory: ${memoryVerdict}`);
     console.log(`uploads: ${uploads.length - failedUploads.length} of ${uploads.length} loaded`);
     console.log(`shutdown: server exit code ${exitCode}`);
@@ -327,9 +370,16 @@ async function main(): Promise<number> {
     console.log(
       'SOAK_RESULT ' +
         JSON.stringify({
-          pass, requests: samples.length, errors: errors.length, uploads: uploads.length, failedUploads: failedUploads.length,
-          p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99),
-          memory: { judged, levelsOff, middleMaxMb: middleMax, lastMaxMb: lastMax, samples: memory.length }, serverExitCode: exitCode,
+          pass,
+          requests: samples.length,
+          errors: errors.length,
+          uploads: uploads.length,
+          failedUploads: failedUploads.length,
+          p50: percentile(latencies, 50),
+          p95: percentile(latencies, 95),
+          p99: percentile(latencies, 99),
+          memory: { judged, levelsOff, middleMaxMb: middleMax, lastMaxMb: lastMax, samples: memory.length },
+          serverExitCode: exitCode,
         }),
     );
     return pass ? 0 : 1;

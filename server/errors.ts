@@ -1,6 +1,10 @@
 // Errors that carry their HTTP answer. Domain modules throw them; the API's error handler answers them.
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -36,7 +36,12 @@ async function loadDemoIfEmpty(db: Database): Promise<void> {
   const started = performance.now();
   const progress = progressPrinter();
   try {
-    const summary = await generateDemo({ ...config.demo, end: defaultDemoEnd(), out, onProgress: (done, total, what) => progress(`generating ${what}`, done, total) });
+    const summary = await generateDemo({
+      ...config.demo,
+      end: defaultDemoEnd(),
+      out,
+      onProgress: (done, total, what) => progress(`generating ${what}`, done, total),
+    });
     logger.info(`demo generated: ${summary.shops} shops, ${summary.orders} orders, ${summary.cases} cases, ${summary.first} … ${summary.last}`);
     const report = await ingestFiles(db, [out], { source: 'demo', onProgress: (file, done, total) => progress(`loading ${path.basename(file)}`, done, total) });
     logger.info(`demo loaded: ${report.accepted} rows, ${report.rejected} rejected, in ${Math.round(performance.now() - started)} ms`);

@@ -14,9 +14,25 @@ import { LAST_DAY, SECRET, buildSmallWorld, makeTokens, type Tokens } from './fi
 
 type Method = 'get' | 'post';
 type Access = 'public' | 'any' | 'shop' | 'seller-shop' | 'reviewer' | 'admin';
-interface Parameter { name: string; in: string; required?: boolean; schema?: unknown }
-interface Operation { 'x-access': Access; responses: Record<string, unknown>; parameters?: Parameter[]; summary?: string; security?: unknown[] }
-interface Op { method: Method; path: string; access: Access; op: Operation }
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: unknown;
+}
+interface Operation {
+  'x-access': Access;
+  responses: Record<string, unknown>;
+  parameters?: Parameter[];
+  summary?: string;
+  security?: unknown[];
+}
+interface Op {
+  method: Method;
+  path: string;
+  access: Access;
+  op: Operation;
+}
 
 let db: Database;
 let app: Express;
@@ -30,7 +46,12 @@ let appealC: number;
 const ALL_ACCESS: Access[] = ['public', 'any', 'shop', 'seller-shop', 'reviewer', 'admin'];
 
 function call(method: Method, url: string, token?: string, body?: unknown) {
-  let r = method === 'get' ? request(app).get(url) : request(app).post(url).send((body ?? {}));
+  let r =
+    method === 'get'
+      ? request(app).get(url)
+      : request(app)
+          .post(url)
+          .send(body ?? {});
   if (token) r = r.set('Authorization', `Bearer ${token}`);
   return r;
 }
@@ -85,13 +106,19 @@ describe('the OpenAPI document', () => {
       expect(ALL_ACCESS, label(o)).toContain(o.access);
       const codes = Object.keys(o.op.responses ?? {});
       expect(codes.length, label(o)).toBeGreaterThan(0);
-      expect(codes.some((c) => /^2\d\d$/.test(c)), label(o)).toBe(true);
+      expect(
+        codes.some((c) => /^2\d\d$/.test(c)),
+        label(o),
+      ).toBe(true);
       for (const c of codes) expect(c, label(o)).toMatch(/^([1-5]\d\d|[1-5]XX|default)$/);
       // Every $ref in the responses resolves inside the document.
       for (const value of Object.values(o.op.responses)) {
         const ref = (value as { $ref?: string }).$ref;
         if (ref) {
-          const target = ref.replace(/^#\//, '').split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+          const target = ref
+            .replace(/^#\//, '')
+            .split('/')
+            .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
           expect(target, `${label(o)} ${ref}`).toBeDefined();
         }
       }
@@ -118,7 +145,7 @@ describe('the OpenAPI document', () => {
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
       const adds = text.split('api.add(').length - 1;
-      const found = [...text.matchAll(/method: '(get|post)', path: '([^']+)', access: '([\w-]+)'/g)];
+      const found = [...text.matchAll(/method: '(get|post)',\s+path: '([^']+)',\s+access: '([\w-]+)'/g)];
       // Every api.add(…) of the file was understood by the pattern above.
       expect(found.length, file).toBe(adds);
       for (const m of found) declared.push(`${m[1]} /api${m[2].replace(/:(\w+)/g, '{$1}')} ${m[3]}`);
@@ -128,13 +155,29 @@ describe('the OpenAPI document', () => {
     expect(documented.length).toBeGreaterThanOrEqual(20);
     // The routes of issue 3, by name.
     for (const route of [
-      'get /api/health public', 'get /api/openapi.json public', 'get /api/me any',
-      'get /api/shops/{shopId}/metrics shop', 'get /api/shops/{shopId}/trend shop', 'get /api/shops/{shopId}/cases shop',
-      'get /api/shops/{shopId}/breakdown shop', 'get /api/shops/{shopId}/peers shop', 'get /api/shops/{shopId}/forecast shop',
-      'get /api/shops/{shopId}/history shop', 'post /api/shops/{shopId}/decisions reviewer', 'post /api/shops/{shopId}/appeals seller-shop',
-      'get /api/flagged reviewer', 'get /api/categories reviewer', 'get /api/appeals any', 'post /api/appeals/{appealId}/answer reviewer',
-      'get /api/audit reviewer', 'get /api/policy any', 'post /api/policy/simulate reviewer', 'post /api/policy/activate admin', 'post /api/ingest admin',
-    ]) expect(documented, route).toContain(route);
+      'get /api/health public',
+      'get /api/openapi.json public',
+      'get /api/me any',
+      'get /api/shops/{shopId}/metrics shop',
+      'get /api/shops/{shopId}/trend shop',
+      'get /api/shops/{shopId}/cases shop',
+      'get /api/shops/{shopId}/breakdown shop',
+      'get /api/shops/{shopId}/peers shop',
+      'get /api/shops/{shopId}/forecast shop',
+      'get /api/shops/{shopId}/history shop',
+      'post /api/shops/{shopId}/decisions reviewer',
+      'post /api/shops/{shopId}/appeals seller-shop',
+      'get /api/flagged reviewer',
+      'get /api/categories reviewer',
+      'get /api/appeals any',
+      'post /api/appeals/{appealId}/answer reviewer',
+      'get /api/audit reviewer',
+      'get /api/policy any',
+      'post /api/policy/simulate reviewer',
+      'post /api/policy/activate admin',
+      'post /api/ingest admin',
+    ])
+      expect(documented, route).toContain(route);
   });
 
   it('has enough operations of each kind for the walks below to mean something', () => {
@@ -161,7 +204,7 @@ describe('every operation, by who calls it', () => {
     }
   });
 
-  it("a seller of A → 403 on every route of shop B", async () => {
+  it('a seller of A → 403 on every route of shop B', async () => {
     const shopOps = ops.filter((o) => o.path.includes('{shopId}'));
     expect(shopOps.length).toBeGreaterThanOrEqual(9);
     for (const o of shopOps) {
@@ -296,7 +339,15 @@ describe('identifiers in URLs cannot reach another shop', () => {
       expect(res.body, p).toMatchObject({ error: expect.any(String), message: expect.any(String) });
     }
     // The plain and the percent-encoded B are the same shop to the server: 403, not 404.
-    for (const p of ['/api/shops/B/metrics', '/api/shops/%42/metrics', '/api/shops/A%2F..%2FB/metrics', '/api/shops/b/metrics', '/api/shops/A,B/metrics', '/api/shops/%20B/metrics', '/api/shops/B%00/metrics']) {
+    for (const p of [
+      '/api/shops/B/metrics',
+      '/api/shops/%42/metrics',
+      '/api/shops/A%2F..%2FB/metrics',
+      '/api/shops/b/metrics',
+      '/api/shops/A,B/metrics',
+      '/api/shops/%20B/metrics',
+      '/api/shops/B%00/metrics',
+    ]) {
       expect((await request(app).get(p).set('Authorization', `Bearer ${tokens.sellerA}`)).status, p).toBe(403);
     }
   });
@@ -306,7 +357,12 @@ describe('identifiers in URLs cannot reach another shop', () => {
     for (const o of ops.filter((x) => x.path.includes('{shopId}'))) {
       for (const e of encodings) {
         const url = o.path.replace('{shopId}', e);
-        const res = await call(o.method, url, tokens.sellerA, o.method === 'post' ? { text: 'A long enough appeal text for shop B.', action: 'note', reason: 'no' } : undefined);
+        const res = await call(
+          o.method,
+          url,
+          tokens.sellerA,
+          o.method === 'post' ? { text: 'A long enough appeal text for shop B.', action: 'note', reason: 'no' } : undefined,
+        );
         expect(res.status, `${label(o)} ${url}`).toBe(403);
       }
     }
@@ -323,7 +379,10 @@ describe('identifiers in URLs cannot reach another shop', () => {
       const res = await request(app).get('/api/appeals').query({ shopId }).set('Authorization', `Bearer ${tokens.sellerA}`);
       expect(res.status, shopId).toBe(200);
       for (const item of res.body.items) expect(item.shopId, shopId).toBe('A');
-      expect(res.body.items.some((x: { id: number }) => x.id === appealC), shopId).toBe(false);
+      expect(
+        res.body.items.some((x: { id: number }) => x.id === appealC),
+        shopId,
+      ).toBe(false);
     }
     // And the reviewer sees both, so the filter above had something to hide.
     const all = await call('get', '/api/appeals', tokens.reviewer);

@@ -20,8 +20,15 @@ beforeAll(async () => {
   db = t.db;
   // C3: T 2 orders/day with intervention orders opened 09-18, 09-19, 09-20; U 10 orders/day. Data 09-01 … 10-31.
   // C1: V 1 order/day, never flagged.
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C3', '生鲜', '']]);
-  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [['T', 'T店', 'C3'], ['U', 'U店', 'C3'], ['V', 'V店', 'C1']]);
+  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [
+    ['C1', '女装', ''],
+    ['C3', '生鲜', ''],
+  ]);
+  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
+    ['T', 'T店', 'C3'],
+    ['U', 'U店', 'C3'],
+    ['V', 'V店', 'C1'],
+  ]);
   writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
     ...dailyOrders('T', '2026-09-01', '2026-10-31', 2),
     ...dailyOrders('U', '2026-09-01', '2026-10-31', 10),
@@ -61,12 +68,26 @@ describe('GET /api/shops/:shopId/metrics', () => {
     expect(res.status).toBe(200);
     expect(ShopMetricsSchema.parse(res.body)).toEqual(res.body);
     expect(res.body).toEqual({
-      shopId: 'T', shopName: 'T店', categoryId: 'C3', date: '2026-10-13', window: { from: '2026-09-14', to: '2026-10-13' },
-      orders: 60, interventions: 3, complaints: 1, rate: 0.05, categoryMean: 3 / 360, ratio: expect.closeTo(6, 12),
-      judged: true, flagged: true, level: 'severe', consecutiveFlaggedDays: 14,
+      shopId: 'T',
+      shopName: 'T店',
+      categoryId: 'C3',
+      date: '2026-10-13',
+      window: { from: '2026-09-14', to: '2026-10-13' },
+      orders: 60,
+      interventions: 3,
+      complaints: 1,
+      rate: 0.05,
+      categoryMean: 3 / 360,
+      ratio: expect.closeTo(6, 12),
+      judged: true,
+      flagged: true,
+      level: 'severe',
+      consecutiveFlaggedDays: 14,
       restrictions: [
-        { code: 'remove_resource_slots', since: '2026-10-06' }, { code: 'ban_resource_slots', since: '2026-10-06' },
-        { code: 'remove_ads', since: '2026-10-13' }, { code: 'ban_new_listings', since: '2026-10-13' },
+        { code: 'remove_resource_slots', since: '2026-10-06' },
+        { code: 'ban_resource_slots', since: '2026-10-06' },
+        { code: 'remove_ads', since: '2026-10-13' },
+        { code: 'ban_new_listings', since: '2026-10-13' },
       ],
       policyVersion: DEFAULT_POLICY.version,
     });
@@ -76,7 +97,15 @@ describe('GET /api/shops/:shopId/metrics', () => {
     // 10-31: t1–t3 have left (last counted 10-17 … 10-19): K = 0; lifted on 10-24.
     const res = await get('/api/shops/T/metrics', sellerT);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ date: '2026-10-31', interventions: 0, rate: 0, level: 'none', restrictions: [], consecutiveFlaggedDays: 0, judged: false });
+    expect(res.body).toMatchObject({
+      date: '2026-10-31',
+      interventions: 0,
+      rate: 0,
+      level: 'none',
+      restrictions: [],
+      consecutiveFlaggedDays: 0,
+      judged: false,
+    });
   });
 
   it('says null where a number is undefined', async () => {
@@ -151,8 +180,13 @@ describe('GET /api/flagged', () => {
     const res = await get('/api/flagged?date=2026-10-13&format=csv', reviewer);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/csv/);
-    const lines = res.text.replace(/^\ufeff/, '').trim().split('\n');
-    expect(lines[0]).toBe('shop_id,shop_name,category_id,date,window_from,orders,interventions,complaints,rate,category_mean,ratio,judged,flagged,level,consecutive_flagged_days,restrictions,policy_version');
+    const lines = res.text
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toBe(
+      'shop_id,shop_name,category_id,date,window_from,orders,interventions,complaints,rate,category_mean,ratio,judged,flagged,level,consecutive_flagged_days,restrictions,policy_version',
+    );
     expect(lines[1]).toMatch(/^T,T店,C3,2026-10-13,2026-09-14,60,3,1,0.05,/);
   });
 });

@@ -35,17 +35,45 @@ interface JsonSchema {
   items?: JsonSchema | false;
   minItems?: number;
 }
-interface Parameter { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema }
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  required: boolean;
+  schema: JsonSchema;
+}
 interface Operation {
   'x-access': Access;
   parameters: Parameter[];
   requestBody?: { content: Record<string, { schema: JsonSchema }> };
 }
-interface Op { method: Method; path: string; access: Access; op: Operation; key: string }
+interface Op {
+  method: Method;
+  path: string;
+  access: Access;
+  op: Operation;
+  key: string;
+}
 
 const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
 const INJECTIONS = ["' OR 1=1 --", '"; DROP TABLE orders; --', '../../etc/passwd', "1'; DELETE FROM shops; --", '<script>alert(1)</script>', '${7*7}', '%00'];
-const BAD_DATES = ['yesterday', '2026-02-30', '2026-13-01', '2026-00-10', '2026-10-00', '2026-10-8', '20261008', '2026/10/08', '2026-10-08T00:00:00Z', '+2026-10-08', ' 2026-10-08', '2026-10-08 ', '1e309', '99999999999999999999', '-1', ''];
+const BAD_DATES = [
+  'yesterday',
+  '2026-02-30',
+  '2026-13-01',
+  '2026-00-10',
+  '2026-10-00',
+  '2026-10-8',
+  '20261008',
+  '2026/10/08',
+  '2026-10-08T00:00:00Z',
+  '+2026-10-08',
+  ' 2026-10-08',
+  '2026-10-08 ',
+  '1e309',
+  '99999999999999999999',
+  '-1',
+  '',
+];
 /** Date parameters that filter rather than pick a stat date: any calendar date is fine for them. */
 const FILTER_DATES = new Set(['get /api/audit query from', 'get /api/audit query to']);
 
@@ -168,7 +196,12 @@ function badQueryValues(s: JsonSchema, where: 'path' | 'query'): (string | strin
 type BodyCase = { name: string; value: unknown };
 
 function badJsonValues(s: JsonSchema): unknown[] {
-  const wrongTypes = (except: string) => [42, 'text', true, null, [], {}].filter((v) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v) !== except && !(except === 'object' && typeof v === 'object' && v !== null && !Array.isArray(v)));
+  const wrongTypes = (except: string) =>
+    [42, 'text', true, null, [], {}].filter(
+      (v) =>
+        (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v) !== except &&
+        !(except === 'object' && typeof v === 'object' && v !== null && !Array.isArray(v)),
+    );
   if (s.const !== undefined) return ['other', 42, null];
   if (s.enum) return ['bogus', String(s.enum[0]).toUpperCase(), 42, null, true, [s.enum[0]], {}, ...INJECTIONS];
   if (s.type === 'string') {
@@ -189,7 +222,8 @@ function badJsonValues(s: JsonSchema): unknown[] {
     return out;
   }
   if (s.type === 'object') return [...wrongTypes('object'), ...((s.required ?? []).length > 0 ? [{}] : [])];
-  if (s.type === 'array') return [...wrongTypes('array'), ...(s.minItems !== undefined && s.minItems > 0 ? [[]] : []), ...(s.prefixItems ? [[null, null, null]] : [])];
+  if (s.type === 'array')
+    return [...wrongTypes('array'), ...(s.minItems !== undefined && s.minItems > 0 ? [[]] : []), ...(s.prefixItems ? [[null, null, null]] : [])];
   return [];
 }
 
@@ -297,9 +331,21 @@ describe('malformed input on every parameter of every route', () => {
       for (const p of o.op.parameters ?? []) {
         // Free-text path ids (shopId) have no bad value but their length: anything else is an unknown shop (see below).
         for (const value of badQueryValues(p.schema, p.in)) {
-          const url = p.in === 'path' ? urlOf(o, { [p.name]: value as string }) : urlOf(o, {}, (Array.isArray(value) ? value : [value]).map((v) => [p.name, v]));
+          const url =
+            p.in === 'path'
+              ? urlOf(o, { [p.name]: value as string })
+              : urlOf(
+                  o,
+                  {},
+                  (Array.isArray(value) ? value : [value]).map((v) => [p.name, v]),
+                );
           const what = `${o.key} ${p.in} ${p.name}=${JSON.stringify(value).slice(0, 60)}`;
-          const res = await send({ method: o.method, url, token: tokenFor(o.access), body: o.method === 'post' ? baseBodies()[o.key] ?? undefined : undefined });
+          const res = await send({
+            method: o.method,
+            url,
+            token: tokenFor(o.access),
+            body: o.method === 'post' ? (baseBodies()[o.key] ?? undefined) : undefined,
+          });
           expect(res.status, what).toBe(400);
           expectErrorBody(res, what);
           expect(res.body.error, what).toBe('bad_request');
@@ -333,7 +379,8 @@ describe('malformed input on every parameter of every route', () => {
         }
         if (!FILTER_DATES.has(id)) statParams++;
         // Both ends of the data are inside.
-        for (const d of [FIRST_DAY, LAST_DAY]) expect((await send({ method: o.method, url: urlOf(o, {}, [[p.name, d]]), token: tokenFor(o.access) })).status, `${id}=${d}`).toBe(200);
+        for (const d of [FIRST_DAY, LAST_DAY])
+          expect((await send({ method: o.method, url: urlOf(o, {}, [[p.name, d]]), token: tokenFor(o.access) })).status, `${id}=${d}`).toBe(200);
       }
     }
     expect(statParams).toBeGreaterThanOrEqual(9);
@@ -345,7 +392,12 @@ describe('malformed input on every parameter of every route', () => {
       expect(res.body.message, d).toMatch(/^date: /);
     }
     const act = ops.find((o) => o.key === 'post /api/policy/activate')!;
-    const before = await send({ method: 'post', url: urlOf(act), token: tokens.admin, body: { policy: { ...DEFAULT_POLICY, version: 'fuzz-early' }, effectiveFrom: '1999-12-31' } });
+    const before = await send({
+      method: 'post',
+      url: urlOf(act),
+      token: tokens.admin,
+      body: { policy: { ...DEFAULT_POLICY, version: 'fuzz-early' }, effectiveFrom: '1999-12-31' },
+    });
     expect(before.status).toBe(400);
     expect(before.body.message).toMatch(/^effectiveFrom: 1999-12-31 is before the data/);
     // A range the wrong way round.
@@ -367,9 +419,19 @@ describe('malformed input on every parameter of every route', () => {
       for (const f of fields) for (const value of badJsonValues(f.schema)) cases.push({ name: f.name, value });
       // Nested checks the JSON schema cannot express.
       if (schema.properties?.policy) {
-        cases.push({ name: 'policy.timeZone', value: 'Mars/Olympus' }, { name: 'policy.timeZone', value: '../../etc/passwd' }, { name: 'policy.timeZone', value: "' OR 1=1 --" });
+        cases.push(
+          { name: 'policy.timeZone', value: 'Mars/Olympus' },
+          { name: 'policy.timeZone', value: '../../etc/passwd' },
+          { name: 'policy.timeZone', value: "' OR 1=1 --" },
+        );
         cases.push({ name: 'policy.levels', value: [DEFAULT_POLICY.levels[1], DEFAULT_POLICY.levels[0]] });
-        cases.push({ name: 'policy.levels', value: [{ ...DEFAULT_POLICY.levels[0], afterFlaggedDays: 20 }, { ...DEFAULT_POLICY.levels[1], afterFlaggedDays: 10 }] });
+        cases.push({
+          name: 'policy.levels',
+          value: [
+            { ...DEFAULT_POLICY.levels[0], afterFlaggedDays: 20 },
+            { ...DEFAULT_POLICY.levels[1], afterFlaggedDays: 10 },
+          ],
+        });
         cases.push({ name: 'policy.levels.0.restrictions', value: ['bogus'] });
       }
       if (o.key === 'post /api/shops/{shopId}/decisions') cases.push({ name: 'until', value: addDays(LAST_DAY, -1) });
@@ -420,7 +482,12 @@ describe('malformed input on every parameter of every route', () => {
   // Nested policy objects are strict too: a misspelt extra floor must not be dropped silently.
   it('an unknown key inside a nested body object → 400 naming it (checked on the read-only simulate)', async () => {
     for (const dotted of ['policy.floors.minComplaints', 'policy.lift.afterDays', 'policy.levels.0.extra']) {
-      const res = await send({ method: 'post', url: '/api/policy/simulate', token: tokens.reviewer, body: withField(baseBodies()['post /api/policy/simulate']!, dotted, 1) });
+      const res = await send({
+        method: 'post',
+        url: '/api/policy/simulate',
+        token: tokens.reviewer,
+        body: withField(baseBodies()['post /api/policy/simulate']!, dotted, 1),
+      });
       expect(res.status, dotted).toBe(400);
       expect(res.body.message, dotted).toMatch(new RegExp(dotted.split('.').at(-1)!));
     }
@@ -429,11 +496,24 @@ describe('malformed input on every parameter of every route', () => {
   it('unknown and repeated query parameters → 400 naming them, on every route (public ones too)', async () => {
     for (const o of ops) {
       for (const name of ['bogus', '__proto__', 'constructor', 'toString', 'date[]', 'shopId[]', 'SORT']) {
-        const res = await send({ method: o.method, url: urlOf(o, {}, [[name, '1']]), token: tokenFor(o.access), body: o.method === 'post' ? baseBodies()[o.key] ?? undefined : undefined });
+        const res = await send({
+          method: o.method,
+          url: urlOf(o, {}, [[name, '1']]),
+          token: tokenFor(o.access),
+          body: o.method === 'post' ? (baseBodies()[o.key] ?? undefined) : undefined,
+        });
         expect(res.status, `${o.key} ?${name}`).toBe(400);
         expect(res.body.message, `${o.key} ?${name}`).toBe(`unknown query parameter(s): ${name}`);
       }
-      const two = await send({ method: o.method, url: urlOf(o, {}, [['x1', '1'], ['x2', '2']]), token: tokenFor(o.access), body: o.method === 'post' ? baseBodies()[o.key] ?? undefined : undefined });
+      const two = await send({
+        method: o.method,
+        url: urlOf(o, {}, [
+          ['x1', '1'],
+          ['x2', '2'],
+        ]),
+        token: tokenFor(o.access),
+        body: o.method === 'post' ? (baseBodies()[o.key] ?? undefined) : undefined,
+      });
       expect(two.status, o.key).toBe(400);
       expect(two.body.message, o.key).toMatch(/unknown query parameter\(s\): x1, x2/);
     }
@@ -453,7 +533,10 @@ describe('malformed input on every parameter of every route', () => {
       const huge = await send({ method: 'post', url, token, body: { ...baseBodies()[o.key], padding: 'x'.repeat(1_100_000) } });
       expect(huge.status, o.key).toBe(413);
       expectErrorBody(huge, `${o.key} huge`);
-      for (const [type, raw] of [['text/plain', 'action=note'], ['application/x-www-form-urlencoded', 'action=note&reason=abc']] as const) {
+      for (const [type, raw] of [
+        ['text/plain', 'action=note'],
+        ['application/x-www-form-urlencoded', 'action=note&reason=abc'],
+      ] as const) {
         const res = await send({ method: 'post', url, token, rawBody: raw, contentType: type });
         expect(res.status, `${o.key} ${type}`).toBe(400);
         expectErrorBody(res, `${o.key} ${type}`);
@@ -493,11 +576,21 @@ describe('malformed input on every parameter of every route', () => {
         expect(asReviewer.body.message).toBe(`shop ${value} is not known`);
         expect((await send({ method: 'get', url: urlOf(o, { shopId: value }), token: tokens.sellerA })).status, `${o.key} ${value}`).toBe(403);
       }
-      const decision = await send({ method: 'post', url: `/api/shops/${encodeURIComponent(value)}/decisions`, token: tokens.reviewer, body: { action: 'note', reason: value } });
+      const decision = await send({
+        method: 'post',
+        url: `/api/shops/${encodeURIComponent(value)}/decisions`,
+        token: tokens.reviewer,
+        body: { action: 'note', reason: value },
+      });
       expect(decision.status, value).toBe(404);
     }
     // In JSON bodies, where they are valid text: stored and read back verbatim, as text.
-    const note = await send({ method: 'post', url: '/api/shops/B/decisions', token: tokens.reviewer, body: { action: 'note', reason: '"; DROP TABLE orders; --' } });
+    const note = await send({
+      method: 'post',
+      url: '/api/shops/B/decisions',
+      token: tokens.reviewer,
+      body: { action: 'note', reason: '"; DROP TABLE orders; --' },
+    });
     expect(note.status).toBe(201);
     expect(note.body.reason).toBe('"; DROP TABLE orders; --');
     const audit = await send({ method: 'get', url: '/api/audit?shopId=B', token: tokens.reviewer });
@@ -529,10 +622,31 @@ describe('malformed input on every parameter of every route', () => {
   it('a malformed upload → 400 naming files, never 500', async () => {
     const auth = `Bearer ${tokens.admin}`;
     const cases: [string, () => request.Test][] = [
-      ['file under another field', () => request(server).post('/api/ingest').set('Authorization', auth).attach('file', Buffer.from('order_id\n'), 'orders.csv')],
-      ['truncated multipart', () => request(server).post('/api/ingest').set('Authorization', auth).set('Content-Type', 'multipart/form-data; boundary=XYZ').send('--XYZ\r\nContent-Disposition: form-data; name="files"; filename="orders.csv"\r\n\r\nabc')],
-      ['multipart without boundary', () => request(server).post('/api/ingest').set('Authorization', auth).set('Content-Type', 'multipart/form-data').send('junk')],
-      ['21 files', () => Array.from({ length: 21 }).reduce<request.Test>((r, _x, i) => r.attach('files', Buffer.from('order_id\n'), `orders-${i}.csv`), request(server).post('/api/ingest').set('Authorization', auth))],
+      [
+        'file under another field',
+        () => request(server).post('/api/ingest').set('Authorization', auth).attach('file', Buffer.from('order_id\n'), 'orders.csv'),
+      ],
+      [
+        'truncated multipart',
+        () =>
+          request(server)
+            .post('/api/ingest')
+            .set('Authorization', auth)
+            .set('Content-Type', 'multipart/form-data; boundary=XYZ')
+            .send('--XYZ\r\nContent-Disposition: form-data; name="files"; filename="orders.csv"\r\n\r\nabc'),
+      ],
+      [
+        'multipart without boundary',
+        () => request(server).post('/api/ingest').set('Authorization', auth).set('Content-Type', 'multipart/form-data').send('junk'),
+      ],
+      [
+        '21 files',
+        () =>
+          Array.from({ length: 21 }).reduce<request.Test>(
+            (r, _x, i) => r.attach('files', Buffer.from('order_id\n'), `orders-${i}.csv`),
+            request(server).post('/api/ingest').set('Authorization', auth),
+          ),
+      ],
     ];
     for (const [what, make] of cases) {
       const res = await make();
@@ -567,7 +681,11 @@ describe('seeded fuzz run', () => {
     const chance = (p: number) => rnd() < p;
 
     const garbageTokens = [
-      'garbage', 'a.b.c', '..', `${tokens.admin}x`, tokens.admin.split('.').slice(0, 2).join('.') + '.',
+      'garbage',
+      'a.b.c',
+      '..',
+      `${tokens.admin}x`,
+      tokens.admin.split('.').slice(0, 2).join('.') + '.',
       `${Buffer.from('{"alg":"none"}').toString('base64url')}.${tokens.admin.split('.')[1]}.`,
       await signToken(new TextEncoder().encode('not-the-secret-not-the-secret-0123'), { role: 'admin' }),
       await signToken(SECRET, { role: 'admin' }, '-1h'),
@@ -576,18 +694,89 @@ describe('seeded fuzz run', () => {
     const valid = [tokens.sellerA, tokens.sellerB, tokens.sellerC, tokens.reviewer, tokens.admin];
     const tokenPool: (string | undefined)[] = [undefined, ...valid, ...valid, ...valid, ...garbageTokens];
     const strings = [
-      '', ' ', '0', '1', '-1', '1.5', '1e309', '-1e309', '99999999999999999999', 'NaN', 'Infinity', 'abc', 'true', 'null', '[]', '{}',
-      FIRST_DAY, LAST_DAY, '2026-10-01', '1999-01-01', '2099-12-31', '0000-01-01', '9999-12-31', '2026-02-30', '2026-13-01',
-      'warning', 'restricted', 'severe', 'none', 'csv', 'json', 'asc', 'desc', 'ratio', 'shopId', 'level', 'pending', 'accepted', 'accept', 'reject',
-      'confirm', 'exempt', 'lift_early', 'note', 'A', 'B', 'C', 'C1', 'reviewer', 'admin', 'seller:A',
-      ...INJECTIONS, 'x'.repeat(10_000), 'é中文𝔘', '\u0000', '\u202e', '\r\nX-Injected: 1', '%', '%%', '%E0%A4%A', '..', '/',
+      '',
+      ' ',
+      '0',
+      '1',
+      '-1',
+      '1.5',
+      '1e309',
+      '-1e309',
+      '99999999999999999999',
+      'NaN',
+      'Infinity',
+      'abc',
+      'true',
+      'null',
+      '[]',
+      '{}',
+      FIRST_DAY,
+      LAST_DAY,
+      '2026-10-01',
+      '1999-01-01',
+      '2099-12-31',
+      '0000-01-01',
+      '9999-12-31',
+      '2026-02-30',
+      '2026-13-01',
+      'warning',
+      'restricted',
+      'severe',
+      'none',
+      'csv',
+      'json',
+      'asc',
+      'desc',
+      'ratio',
+      'shopId',
+      'level',
+      'pending',
+      'accepted',
+      'accept',
+      'reject',
+      'confirm',
+      'exempt',
+      'lift_early',
+      'note',
+      'A',
+      'B',
+      'C',
+      'C1',
+      'reviewer',
+      'admin',
+      'seller:A',
+      ...INJECTIONS,
+      'x'.repeat(10_000),
+      'é中文𝔘',
+      '\u0000',
+      '\u202e',
+      '\r\nX-Injected: 1',
+      '%',
+      '%%',
+      '%E0%A4%A',
+      '..',
+      '/',
     ];
     const numbers = [0, 1, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 1e-300, new Raw('1e309'), new Raw('99999999999999999999'), new Raw('-0')];
     const pathValues: Record<string, string[]> = {
       shopId: ['A', 'B', 'C', 'ZZ', 'a', ...INJECTIONS, 'x'.repeat(129), 'x'.repeat(5000), '%2e%2e', 'A/../B', ' B', 'B\u0000', 'Ａ'],
       appealId: ['1', '2', '0', '-1', '1.5', '1e309', '99999999999999999999', '4503599627370497', 'abc', 'NaN', ...INJECTIONS],
     };
-    const extraPaths = ['/api', '/api/', '/api/shops', '/api/shops/A', '/api/shops/A/metrics/extra', '/api/%', '/api/%E0%A4%A', '/api//shops//metrics', '/api/appeals/1', '/api/policy/x', '/api/openapi.json/x', '/api/..%2f..%2fetc%2fpasswd', '/api/shops/%E0%A4%A/metrics'];
+    const extraPaths = [
+      '/api',
+      '/api/',
+      '/api/shops',
+      '/api/shops/A',
+      '/api/shops/A/metrics/extra',
+      '/api/%',
+      '/api/%E0%A4%A',
+      '/api//shops//metrics',
+      '/api/appeals/1',
+      '/api/policy/x',
+      '/api/openapi.json/x',
+      '/api/..%2f..%2fetc%2fpasswd',
+      '/api/shops/%E0%A4%A/metrics',
+    ];
     const methods = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
     const randomJson = (depth: number, keys: string[]): unknown => {
       const r = rnd();
@@ -598,21 +787,28 @@ describe('seeded fuzz run', () => {
       if (r < 0.8) return structuredClone(DEFAULT_POLICY);
       if (depth <= 0) return pick(strings);
       const obj: Record<string, unknown> = {};
-      for (let i = Math.floor(rnd() * 5); i > 0; i--) obj[chance(0.8) ? pick(keys) : pick(['x', '__proto__', 'constructor', '', 'policy', 'role'])] = randomJson(depth - 1, keys);
+      for (let i = Math.floor(rnd() * 5); i > 0; i--)
+        obj[chance(0.8) ? pick(keys) : pick(['x', '__proto__', 'constructor', '', 'policy', 'role'])] = randomJson(depth - 1, keys);
       return obj;
     };
 
     const failures: string[] = [];
     const statuses = new Map<number, number>();
-    const describeCall = (i: number, c: Call) => `#${i} ${c.method.toUpperCase()} ${c.url.slice(0, 160)} token=${c.token ? c.token.slice(0, 12) : 'none'} body=${(c.rawBody ?? (c.body === undefined ? '' : serialize(c.body))).slice(0, 160)}`;
+    const describeCall = (i: number, c: Call) =>
+      `#${i} ${c.method.toUpperCase()} ${c.url.slice(0, 160)} token=${c.token ? c.token.slice(0, 12) : 'none'} body=${(c.rawBody ?? (c.body === undefined ? '' : serialize(c.body))).slice(0, 160)}`;
 
     const makeCall = (): Call => {
       const o = pick(ops);
       // One request in ten is valid (GETs, a note, an appeal, an answer, a simulation, even an activation),
       // so writes and recomputation run among the malformed requests.
       if (chance(0.1)) {
-        const body = o.method === 'post' ? baseBodies()[o.key] ?? undefined : undefined;
-        return { method: o.method, url: urlOf(o, o.access === 'shop' ? { shopId: pick(['A', 'B', 'C']) } : {}), token: chance(0.8) ? tokenFor(o.access) : pick(valid), body };
+        const body = o.method === 'post' ? (baseBodies()[o.key] ?? undefined) : undefined;
+        return {
+          method: o.method,
+          url: urlOf(o, o.access === 'shop' ? { shopId: pick(['A', 'B', 'C']) } : {}),
+          token: chance(0.8) ? tokenFor(o.access) : pick(valid),
+          body,
+        };
       }
       const bodyKeys = bodyFields(bodySchema(o) ?? {}).map((f) => f.name.split('.')[0]);
       const paramNames = (o.op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
@@ -632,7 +828,11 @@ describe('seeded fuzz run', () => {
         }
         url = urlOf(o, values, query);
         // Now and then, letters of the path after /api percent-encoded.
-        if (chance(0.03)) url = url.replace(/^(\/api\/)([^?]*)/, (_m, api: string, rest: string) => api + rest.replace(/[a-z]/g, (ch) => (chance(0.5) ? '%' + ch.charCodeAt(0).toString(16) : ch)));
+        if (chance(0.03))
+          url = url.replace(
+            /^(\/api\/)([^?]*)/,
+            (_m, api: string, rest: string) => api + rest.replace(/[a-z]/g, (ch) => (chance(0.5) ? '%' + ch.charCodeAt(0).toString(16) : ch)),
+          );
       }
       const method = chance(0.8) ? o.method : pick(methods);
       const c: Call = { method, url, token: pick(tokenPool) };
@@ -641,7 +841,14 @@ describe('seeded fuzz run', () => {
         if (r < 0.6) c.body = randomJson(3, bodyKeys.length ? bodyKeys : ['x']);
         else if (r < 0.75 && bodyKeys.length) c.body = { ...baseBodies()[o.key], [pick(bodyKeys)]: randomJson(2, bodyKeys) };
         else c.rawBody = pick(['{', '{"a":', 'null', '[]', '"x"', '1e309', '{"policy":1e309}', '\u0000', '{}', '{"action":"note"}', 'a=b&c=d', '']);
-        if (chance(0.15)) c.contentType = pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/xml', 'application/json; charset=latin1']);
+        if (chance(0.15))
+          c.contentType = pick([
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'application/json; charset=utf-16',
+            'application/xml',
+            'application/json; charset=latin1',
+          ]);
       }
       if (chance(0.1)) c.headers = { 'X-Request-Id': pick(['abc', '../../etc/passwd', 'x'.repeat(100), 'ok-id_1', '\u00e9']) };
       return c;
@@ -669,7 +876,8 @@ describe('seeded fuzz run', () => {
           if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id)) failures.push(`${describeCall(n, c)} → x-request-id ${JSON.stringify(id)}`);
           if (res.status >= 400 && c.method !== 'head') {
             const leak = leaksInternals(res.text);
-            const okShape = /^application\/json/.test(res.headers['content-type'] ?? '') && typeof res.body?.error === 'string' && typeof res.body?.message === 'string';
+            const okShape =
+              /^application\/json/.test(res.headers['content-type'] ?? '') && typeof res.body?.error === 'string' && typeof res.body?.message === 'string';
             if (!okShape) failures.push(`${describeCall(n, c)} → ${res.status} not a JSON error: ${res.headers['content-type']} ${res.text.slice(0, 120)}`);
             if (leak) failures.push(`${describeCall(n, c)} → ${res.status} leaks ${leak}: ${res.text.slice(0, 200)}`);
           }
@@ -681,7 +889,8 @@ describe('seeded fuzz run', () => {
     // The run exercised the API rather than bouncing off one error.
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThan(RUNS * 0.95);
-    for (const status of [200, 400, 401, 403, 404]) expect(statuses.get(status) ?? 0, `responses with status ${status}: ${JSON.stringify([...statuses])}`).toBeGreaterThan(RUNS / 100);
+    for (const status of [200, 400, 401, 403, 404])
+      expect(statuses.get(status) ?? 0, `responses with status ${status}: ${JSON.stringify([...statuses])}`).toBeGreaterThan(RUNS / 100);
     // Nothing was logged as a failed request.
     expect(logged.filter((l) => /request failed/.test(l))).toEqual([]);
     // The data is intact and the server still answers.

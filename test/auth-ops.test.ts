@@ -45,7 +45,9 @@ describe('the request log', () => {
     expect(redactUrl('/api/me?lang=en&token=abc&date=2026-10-08')).toBe('/api/me?lang=en&token=[redacted]&date=2026-10-08');
     expect(redactUrl('/api/health?access_token=abc')).toBe('/api/health?access_token=[redacted]');
     expect(redactUrl('/x?%74oken=abc')).toBe('/x?%74oken=[redacted]'); // a percent-encoded name
-    expect(redactUrl('/x?TOKEN=a&Access_Token=b&password=c&api_key=d')).toBe('/x?TOKEN=[redacted]&Access_Token=[redacted]&password=[redacted]&api_key=[redacted]');
+    expect(redactUrl('/x?TOKEN=a&Access_Token=b&password=c&api_key=d')).toBe(
+      '/x?TOKEN=[redacted]&Access_Token=[redacted]&password=[redacted]&api_key=[redacted]',
+    );
     expect(redactUrl('/x?token')).toBe('/x?token=[redacted]');
     expect(redactUrl('/#token=abc')).toBe('/#token=[redacted]');
     expect(redactUrl('/api/shops/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln/metrics')).toBe('/api/shops/[redacted]/metrics');
@@ -97,7 +99,10 @@ describe('the request log', () => {
     await request(app).get(`/api/me?token=${secretWord}`).set('Authorization', `Bearer ${secretWord}`);
     // pino-http writes when a response finishes: wait for the five lines.
     for (let i = 0; i < 100 && output.trim().split('\n').length < 5; i++) await new Promise((r) => setTimeout(r, 10));
-    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { req: { url: string; headers: Record<string, string> }; res: { statusCode: number } });
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { req: { url: string; headers: Record<string, string> }; res: { statusCode: number } });
     expect(lines.map((l) => [l.req.url, l.res.statusCode])).toEqual([
       ['/api/me', 200],
       ['/api/me?token=[redacted]&lang=en', 401], // no Authorization header: the query is never read as a token
@@ -161,7 +166,10 @@ describe('tokens name a person', () => {
     const auth = { Authorization: `Bearer ${alice}` };
     expect((await request(app).get('/api/me').set(auth)).body).toEqual({ subject: 'alice@example.com', role: 'reviewer', shops: [] });
     // A is restricted since 2026-10-06 (the small world); the data's last day is 2026-10-08.
-    const decided = await request(app).post('/api/shops/A/decisions').set(auth).send({ action: 'exempt', reason: 'flood in the warehouse region', until: '2026-10-30' });
+    const decided = await request(app)
+      .post('/api/shops/A/decisions')
+      .set(auth)
+      .send({ action: 'exempt', reason: 'flood in the warehouse region', until: '2026-10-30' });
     expect(decided.status, decided.text).toBe(201);
     expect(decided.body).toMatchObject({ shopId: 'A', action: 'exempt', actor: 'alice@example.com', episodeStart: '2026-10-06' });
     const history = await request(app).get('/api/shops/A/history').set(auth);
@@ -169,7 +177,9 @@ describe('tokens name a person', () => {
     expect(history.body.decisions.map((d: { action: string; actor: string }) => [d.action, d.actor])).toEqual([['exempt', 'alice@example.com']]);
     const audit = await request(app).get('/api/audit?shopId=A').set(auth);
     expect(audit.status).toBe(200);
-    expect(audit.body.items.map((e: { action: string; actor: string; role: string }) => [e.action, e.actor, e.role])).toEqual([['decision.exempt', 'alice@example.com', 'reviewer']]);
+    expect(audit.body.items.map((e: { action: string; actor: string; role: string }) => [e.action, e.actor, e.role])).toEqual([
+      ['decision.exempt', 'alice@example.com', 'reviewer'],
+    ]);
   }, 60_000);
 
   it('--subject is required for reviewer and admin (exit 2, naming the parameter); a seller defaults to seller:SHOP', async () => {
@@ -207,7 +217,9 @@ describe('AUTH_SECRET shorter than 32 bytes is refused', () => {
     expect(resolveSecret('密'.repeat(11), dir)).toHaveLength(33);
     // A kept secret file that someone shortened is refused too, naming the file.
     fs.writeFileSync(path.join(dir, '.auth-secret'), 'short\n');
-    expect(() => resolveSecret(undefined, dir)).toThrow(`the secret in ${path.join(dir, '.auth-secret')} (used because AUTH_SECRET is not set) is 5 bytes long`);
+    expect(() => resolveSecret(undefined, dir)).toThrow(
+      `the secret in ${path.join(dir, '.auth-secret')} (used because AUTH_SECRET is not set) is 5 bytes long`,
+    );
   });
 
   it('npm start and npm run token stop with the message and a non-zero exit', async () => {

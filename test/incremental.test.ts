@@ -52,7 +52,9 @@ async function state(db: Database): Promise<Record<string, unknown[]>> {
 }
 
 async function setPolicy(db: Database, policy: Policy): Promise<void> {
-  await db.write((conn) => conn.run("INSERT INTO policy_versions VALUES ($v, $b::JSON, now(), 'test', true, NULL)", { v: policy.version, b: JSON.stringify(policy) }));
+  await db.write((conn) =>
+    conn.run("INSERT INTO policy_versions VALUES ($v, $b::JSON, now(), 'test', true, NULL)", { v: policy.version, b: JSON.stringify(policy) }),
+  );
 }
 
 type Order = [string, string, string, string];
@@ -91,8 +93,16 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
   let lifted = false;
   let changedPolicy = false;
   try {
-    writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', '']]);
-    writeCsv(dir, 'shops.csv', HEADERS.shops, shops.map((s) => [s, `${s}店`, category(s)]));
+    writeCsv(dir, 'categories.csv', HEADERS.categories, [
+      ['C1', '女装', ''],
+      ['C2', '图书', ''],
+    ]);
+    writeCsv(
+      dir,
+      'shops.csv',
+      HEADERS.shops,
+      shops.map((s) => [s, `${s}店`, category(s)]),
+    );
     while (day < days) {
       batch++;
       const files: string[] = batch === 1 ? [`${dir}/categories.csv`, `${dir}/shops.csv`] : [];
@@ -110,7 +120,18 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
         const maxDay = addDays(first, upto - 1);
         let opened = addDays(paidDay, r.int(0, 12));
         if (opened > maxDay) opened = maxDay;
-        const c = [`K${++caseN}`, o[0], o[1], `${opened}T${r.pick(['08:00:00', '23:59:00'])}+08:00`, r.next() < 0.8 ? 'intervention' : 'complaint', 'quality', 'open', '', r.next() < 0.1 ? 'true' : 'false', ''];
+        const c = [
+          `K${++caseN}`,
+          o[0],
+          o[1],
+          `${opened}T${r.pick(['08:00:00', '23:59:00'])}+08:00`,
+          r.next() < 0.8 ? 'intervention' : 'complaint',
+          'quality',
+          'open',
+          '',
+          r.next() < 0.1 ? 'true' : 'false',
+          '',
+        ];
         cases.set(c[0], c);
         batchCases.push(c);
       }
@@ -137,11 +158,21 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
       await full.write((conn) => refreshMetrics(conn, { from: null }));
       // An early lift on a restricted shop, decided on the last day.
       if (!lifted && r.next() < 0.5) {
-        const restricted = await incremental.read((conn) => queryRows<{ shop_id: string; day: string }>(conn, "SELECT shop_id, strftime(day, '%Y-%m-%d') AS day FROM shop_day WHERE level IN ('restricted', 'severe') AND day = (SELECT last_day FROM data_range) LIMIT 1"));
+        const restricted = await incremental.read((conn) =>
+          queryRows<{ shop_id: string; day: string }>(
+            conn,
+            "SELECT shop_id, strftime(day, '%Y-%m-%d') AS day FROM shop_day WHERE level IN ('restricted', 'severe') AND day = (SELECT last_day FROM data_range) LIMIT 1",
+          ),
+        );
         if (restricted.length) {
           lifted = true;
           for (const db of [incremental, full]) {
-            await db.write((conn) => conn.run("INSERT INTO decisions VALUES (999, $s, 'lift_early', 'test', $d::DATE, NULL, NULL, 'tester', 'reviewer', now(), NULL)", { s: restricted[0].shop_id, d: restricted[0].day }));
+            await db.write((conn) =>
+              conn.run("INSERT INTO decisions VALUES (999, $s, 'lift_early', 'test', $d::DATE, NULL, NULL, 'tester', 'reviewer', now(), NULL)", {
+                s: restricted[0].shop_id,
+                d: restricted[0].day,
+              }),
+            );
           }
           await incremental.write((conn) => refreshMetrics(conn, { from: restricted[0].day }));
           await full.write((conn) => refreshMetrics(conn, { from: null }));
@@ -152,7 +183,12 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
         changedPolicy = true;
         const last = (await incremental.read((conn) => queryRows<{ d: string }>(conn, "SELECT strftime(last_day, '%Y-%m-%d') AS d FROM data_range")))[0].d;
         const from = addDays(last, -r.int(0, 5));
-        const next = { ...TEST_POLICY, version: 'prop-2', flagRatio: 1.2, levels: [{ ...TEST_POLICY.levels[0], afterFlaggedDays: 3 }, TEST_POLICY.levels[1]] as Policy['levels'] };
+        const next = {
+          ...TEST_POLICY,
+          version: 'prop-2',
+          flagRatio: 1.2,
+          levels: [{ ...TEST_POLICY.levels[0], afterFlaggedDays: 3 }, TEST_POLICY.levels[1]] as Policy['levels'],
+        };
         for (const db of [incremental, full]) await db.write((conn) => activatePolicy(conn, next, 'tester', from));
         await incremental.write((conn) => refreshMetrics(conn, { from }));
         await full.write((conn) => refreshMetrics(conn, { from: null }));
@@ -187,7 +223,10 @@ describe('incremental refresh = full rebuild', () => {
     const { db, dir } = await openTempDb();
     writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
     writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1']]);
-    writeCsv(dir, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-09-01T10:00:00+08:00', '1'], ['O2', 'A', '2026-09-20T10:00:00+08:00', '1']]);
+    writeCsv(dir, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-09-01T10:00:00+08:00', '1'],
+      ['O2', 'A', '2026-09-20T10:00:00+08:00', '1'],
+    ]);
     const first = await ingest(db, [dir]);
     expect(first.refresh?.from).toBe('2026-09-01');
     const d2 = tempDir();

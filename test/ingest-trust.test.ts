@@ -22,7 +22,10 @@ const OPENED = '2026-10-02T10:00:00+08:00';
 function baseFiles(dir: string): string[] {
   return [
     writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]),
-    writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1'], ['B', '乙店', 'C1']]),
+    writeCsv(dir, 'shops.csv', HEADERS.shops, [
+      ['A', '甲店', 'C1'],
+      ['B', '乙店', 'C1'],
+    ]),
   ];
 }
 
@@ -94,9 +97,7 @@ describe('a case and its order agree on the shop, whichever arrives first', () =
     expect(await storedOrders(db)).toEqual(['O1:A', 'O2:A']);
     expect(await disagreements(db)).toEqual([]);
     // The case counts where its order is: shop A has 2 orders and 1 intervention on 2026-10-02, B none.
-    const days = await db.read((conn) =>
-      queryRows(conn, "SELECT shop_id, orders, interventions FROM shop_day WHERE day = DATE '2026-10-02' ORDER BY shop_id"),
-    );
+    const days = await db.read((conn) => queryRows(conn, "SELECT shop_id, orders, interventions FROM shop_day WHERE day = DATE '2026-10-02' ORDER BY shop_id"));
     expect(days).toEqual([
       { shop_id: 'A', orders: 2, interventions: 1 },
       { shop_id: 'B', orders: 0, interventions: 0 },
@@ -327,7 +328,10 @@ describe('EARLIEST_DAY reaches the ingest', () => {
   it('npm run ingest rejects with the configured day, and refuses a bad setting before touching the database', async () => {
     const dir = tempDir();
     baseFiles(dir);
-    writeCsv(dir, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-09-30T12:00:00+08:00', '1'], ['O2', 'A', PAID, '1']]);
+    writeCsv(dir, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-09-30T12:00:00+08:00', '1'],
+      ['O2', 'A', PAID, '1'],
+    ]);
     const dbPath = path.join(dir, 'cli.duckdb');
     const cli = (env: Record<string, string>, ...args: string[]) =>
       run('npx', ['tsx', 'server/cli/ingest.ts', '--db', dbPath, ...args], { env: { ...process.env, ...env } }).then(
@@ -340,7 +344,9 @@ describe('EARLIEST_DAY reaches the ingest', () => {
     expect(fs.existsSync(dbPath)).toBe(false);
     const good = await cli({ EARLIEST_DAY: '2026-10-01' }, dir);
     expect(good.code).toBe(3);
-    expect(good.out).toContain(`${path.join(dir, 'orders.csv')}:2: line 2 (O1): paid_at: '2026-09-30T12:00:00+08:00' is before the earliest accepted day 2026-10-01`);
+    expect(good.out).toContain(
+      `${path.join(dir, 'orders.csv')}:2: line 2 (O1): paid_at: '2026-09-30T12:00:00+08:00' is before the earliest accepted day 2026-10-01`,
+    );
     expect(good.out).toMatch(/orders\.csv \(orders\): 1 accepted, 1 rejected/);
   }, 60_000);
 
@@ -353,7 +359,10 @@ describe('EARLIEST_DAY reaches the ingest', () => {
       const app = createApp({ db, secret });
       const admin = await signToken(secret, { role: 'admin' });
       baseFiles(dir);
-      const orders = writeCsv(dir, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-09-30T12:00:00+08:00', '1'], ['O2', 'A', PAID, '1']]);
+      const orders = writeCsv(dir, 'orders.csv', HEADERS.orders, [
+        ['O1', 'A', '2026-09-30T12:00:00+08:00', '1'],
+        ['O2', 'A', PAID, '1'],
+      ]);
       const res = await request(app)
         .post('/api/ingest')
         .set('Authorization', `Bearer ${admin}`)
@@ -363,7 +372,9 @@ describe('EARLIEST_DAY reaches the ingest', () => {
       expect(res.status).toBe(201);
       expect([res.body.accepted, res.body.rejected]).toEqual([1 + 2 + 1, 1]);
       const f = res.body.files.find((x: FileReport) => x.file === 'orders.csv');
-      expect(f.rejects).toEqual([{ line: 2, column: 'paid_at', reason: "paid_at: '2026-09-30T12:00:00+08:00' is before the earliest accepted day 2026-10-01", id: 'O1' }]);
+      expect(f.rejects).toEqual([
+        { line: 2, column: 'paid_at', reason: "paid_at: '2026-09-30T12:00:00+08:00' is before the earliest accepted day 2026-10-01", id: 'O1' },
+      ]);
     } finally {
       if (saved === undefined) delete process.env.EARLIEST_DAY;
       else process.env.EARLIEST_DAY = saved;

@@ -14,8 +14,14 @@ import { HEADERS, caseRow, ingest, openTempDb, snapshot, tempDir, writeCsv } fro
 const run = promisify(execFile);
 
 function baseFiles(dir: string) {
-  writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C11', '连衣裙', 'C1']]);
-  writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1'], ['B', '乙店', 'C11']]);
+  writeCsv(dir, 'categories.csv', HEADERS.categories, [
+    ['C1', '女装', ''],
+    ['C11', '连衣裙', 'C1'],
+  ]);
+  writeCsv(dir, 'shops.csv', HEADERS.shops, [
+    ['A', '甲店', 'C1'],
+    ['B', '乙店', 'C11'],
+  ]);
 }
 
 describe('timestamps', () => {
@@ -92,7 +98,14 @@ describe('bad rows', () => {
     const orders = report.files.find((f) => f.kind === 'orders')!;
     expect(orders.accepted).toBe(2);
     expect(orders.rejects.map((r) => [r.line, r.column])).toEqual([
-      [3, 'paid_at'], [4, 'shop_id'], [5, 'paid_at'], [6, 'order_id'], [7, 'amount'], [8, 'amount'], [9, 'order_id'], [11, null],
+      [3, 'paid_at'],
+      [4, 'shop_id'],
+      [5, 'paid_at'],
+      [6, 'order_id'],
+      [7, 'amount'],
+      [8, 'amount'],
+      [9, 'order_id'],
+      [11, null],
     ]);
     const reasons = orders.rejects.map((r) => r.reason);
     expect(orders.rejects.map((r) => r.id)).toEqual(['O2', 'O3', 'O4', 'O1', 'O5', 'O6', undefined, 'O8']);
@@ -105,7 +118,13 @@ describe('bad rows', () => {
     const cases = report.files.find((f) => f.kind === 'interventions')!;
     expect(cases.accepted).toBe(2);
     expect(cases.rejects.map((r) => [r.line, r.column])).toEqual([
-      [3, 'order_id'], [4, 'kind'], [5, 'status'], [6, 'outcome'], [7, 'excluded'], [8, 'shop_id'], [9, 'opened_at'],
+      [3, 'order_id'],
+      [4, 'kind'],
+      [5, 'status'],
+      [6, 'outcome'],
+      [7, 'excluded'],
+      [8, 'shop_id'],
+      [9, 'opened_at'],
     ]);
     expect(cases.rejects[0].reason).toBe('order_id: order O1 belongs to shop A, not B');
     expect(cases.rejects[1].reason).toBe("kind: 'refund' is not one of intervention, complaint");
@@ -116,15 +135,21 @@ describe('bad rows', () => {
     expect(logged[0].n).toBe(15);
     const batch = await db.read((conn) => queryRows(conn, 'SELECT accepted, rejected, outcome FROM ingest_batches WHERE batch_id = $b', { b: report.batchId }));
     expect(batch[0]).toEqual({ accepted: 8, rejected: 15, outcome: 'loaded_with_rejects' });
-    const stored = await db.read((conn) => queryRows(conn, "SELECT order_id, amount::VARCHAR AS amount FROM orders ORDER BY order_id"));
-    expect(stored).toEqual([{ order_id: 'O1', amount: '19.90' }, { order_id: 'O7', amount: '5.50' }]);
+    const stored = await db.read((conn) => queryRows(conn, 'SELECT order_id, amount::VARCHAR AS amount FROM orders ORDER BY order_id'));
+    expect(stored).toEqual([
+      { order_id: 'O1', amount: '19.90' },
+      { order_id: 'O7', amount: '5.50' },
+    ]);
   });
 
   it('refuses a file with a wrong header, an unknown name, no UTF-8 or no rows, and still loads the others', async () => {
     const d = tempDir();
     writeCsv(d, 'orders.csv', ['order_id', 'shop', 'paid_at', 'amount'], [['X1', 'A', '2026-10-01T10:00:00+08:00', '1']]);
     writeCsv(d, 'refunds.csv', ['a'], [['1']]);
-    fs.writeFileSync(path.join(d, 'orders-gbk.csv'), Buffer.concat([Buffer.from('order_id,shop_id,paid_at,amount\nX2,A,2026-10-01T10:00:00+08:00,1\nX3,'), Buffer.from([0xc4, 0xe3]), Buffer.from(',x,1\n')]));
+    fs.writeFileSync(
+      path.join(d, 'orders-gbk.csv'),
+      Buffer.concat([Buffer.from('order_id,shop_id,paid_at,amount\nX2,A,2026-10-01T10:00:00+08:00,1\nX3,'), Buffer.from([0xc4, 0xe3]), Buffer.from(',x,1\n')]),
+    );
     fs.writeFileSync(path.join(d, 'orders-empty.csv'), '');
     writeCsv(d, 'shops-more.csv', HEADERS.shops, [['C', '丙店', 'C1']]);
     const report = await ingest(db, [d]);
@@ -159,9 +184,18 @@ describe('one batch, one transaction', () => {
     await ingest(db, [dir]);
     const before = await snapshot(db);
     const d2 = tempDir();
-    writeCsv(d2, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-10-05T10:00:00+08:00', '2'], ['O2', 'B', '2026-10-06T10:00:00+08:00', '3']]);
+    writeCsv(d2, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-10-05T10:00:00+08:00', '2'],
+      ['O2', 'B', '2026-10-06T10:00:00+08:00', '3'],
+    ]);
     writeCsv(d2, 'interventions.csv', HEADERS.interventions, [caseRow('K1', 'O2', 'B', '2026-10-06T11:00:00+08:00')]);
-    await expect(ingest(db, [d2], { beforeCommit: async () => { throw new Error('crash before commit'); } })).rejects.toThrow('crash before commit');
+    await expect(
+      ingest(db, [d2], {
+        beforeCommit: async () => {
+          throw new Error('crash before commit');
+        },
+      }),
+    ).rejects.toThrow('crash before commit');
     expect(await snapshot(db)).toEqual(before);
     const batches = await db.read((conn) => queryRows(conn, 'SELECT count(*) AS n FROM ingest_batches'));
     expect(batches[0].n).toBe(1);
@@ -192,7 +226,10 @@ describe('npm run ingest', () => {
   it('prints every rejected line and exits 3; 0 when all are good; 1 when nothing loads', async () => {
     const dir = tempDir();
     baseFiles(dir);
-    writeCsv(dir, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-10-01T10:00:00+08:00', '1'], ['O2', 'A', 'bad', '1']]);
+    writeCsv(dir, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-10-01T10:00:00+08:00', '1'],
+      ['O2', 'A', 'bad', '1'],
+    ]);
     const dbPath = path.join(dir, 'cli.duckdb');
     const cli = (...args: string[]) =>
       run('npx', ['tsx', 'server/cli/ingest.ts', '--db', dbPath, ...args]).then(

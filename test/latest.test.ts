@@ -29,7 +29,9 @@ describe('LatestDay', () => {
     // After a commit the model answers nothing until it is rebuilt (checked the moment the commit lands),
     // then the new numbers.
     const d = tempDir();
-    const row = (await db.read((conn) => queryRows<{ shop_id: string }>(conn, "SELECT shop_id FROM shop_day WHERE day = '2026-11-20' AND orders > 0 LIMIT 1")))[0];
+    const row = (
+      await db.read((conn) => queryRows<{ shop_id: string }>(conn, "SELECT shop_id FROM shop_day WHERE day = '2026-11-20' AND orders > 0 LIMIT 1"))
+    )[0];
     const before = latest.lookup(row.shop_id, undefined)!;
     let atCommit: unknown = 'not called';
     db.onCommit(() => (atCommit = latest.lookup(row.shop_id, undefined)));

@@ -12,8 +12,15 @@ describe('30-day window, day boundaries, distinct orders, complaints and exclusi
   let dir: string;
   beforeAll(async () => {
     ({ db, dir } = await openTempDb());
-    writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', '']]);
-    writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1'], ['B', '乙店', 'C1'], ['C', '丙店', 'C2']]);
+    writeCsv(dir, 'categories.csv', HEADERS.categories, [
+      ['C1', '女装', ''],
+      ['C2', '图书', ''],
+    ]);
+    writeCsv(dir, 'shops.csv', HEADERS.shops, [
+      ['A', '甲店', 'C1'],
+      ['B', '乙店', 'C1'],
+      ['C', '丙店', 'C2'],
+    ]);
     writeCsv(dir, 'orders.csv', HEADERS.orders, [
       ...dailyOrders('A', '2026-09-01', '2026-11-10', 2),
       ...dailyOrders('B', '2026-09-01', '2026-11-10', 1),
@@ -137,8 +144,19 @@ describe('floors, the exact threshold, incomplete windows, runs, restrictions an
   ];
   beforeAll(async () => {
     ({ db, dir } = await openTempDb());
-    writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', ''], ['C3', '生鲜', '']]);
-    writeCsv(dir, 'shops.csv', HEADERS.shops, [['P', 'P店', 'C1'], ['Q', 'Q店', 'C1'], ['R', 'R店', 'C2'], ['S', 'S店', 'C2'], ['T', 'T店', 'C3'], ['U', 'U店', 'C3']]);
+    writeCsv(dir, 'categories.csv', HEADERS.categories, [
+      ['C1', '女装', ''],
+      ['C2', '图书', ''],
+      ['C3', '生鲜', ''],
+    ]);
+    writeCsv(dir, 'shops.csv', HEADERS.shops, [
+      ['P', 'P店', 'C1'],
+      ['Q', 'Q店', 'C1'],
+      ['R', 'R店', 'C2'],
+      ['S', 'S店', 'C2'],
+      ['T', 'T店', 'C3'],
+      ['U', 'U店', 'C3'],
+    ]);
     writeCsv(dir, 'orders.csv', HEADERS.orders, [
       ...dailyOrders('P', '2026-09-01', '2026-10-31', 1),
       ...dailyOrders('Q', '2026-09-01', '2026-10-31', 9),
@@ -234,7 +252,12 @@ describe('floors, the exact threshold, incomplete windows, runs, restrictions an
   });
 
   it('an update that excludes a case takes it out of every count', async () => {
-    writeCsv(dir, 'interventions-update.csv', HEADERS.interventions, interventions(true).filter((r) => r[0] === 'p3'));
+    writeCsv(
+      dir,
+      'interventions-update.csv',
+      HEADERS.interventions,
+      interventions(true).filter((r) => r[0] === 'p3'),
+    );
     const report = await ingest(db, [`${dir}/interventions-update.csv`]);
     expect([report.accepted, report.exitCode]).toEqual([1, 0]);
     const p = await shopDay(db, 'P', '2026-10-03');
@@ -242,7 +265,12 @@ describe('floors, the exact threshold, incomplete windows, runs, restrictions an
     expect([p.interventions, p.judged, p.flagged, p.level]).toEqual([2, false, false, 'none']);
     expect(p.category_mean).toBeCloseTo(5 / 300, 15);
     // And back: the case counts again.
-    writeCsv(dir, 'interventions-update.csv', HEADERS.interventions, interventions(false).filter((r) => r[0] === 'p3'));
+    writeCsv(
+      dir,
+      'interventions-update.csv',
+      HEADERS.interventions,
+      interventions(false).filter((r) => r[0] === 'p3'),
+    );
     await ingest(db, [`${dir}/interventions-update.csv`]);
     expect((await shopDay(db, 'P', '2026-10-03')).flagged).toBe(true);
   });

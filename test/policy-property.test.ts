@@ -71,14 +71,46 @@ function generate(r: Rng): RefInput {
           const opened = caseDay(d, 10);
           cases.push({ caseId: `k${caseNo++}`, orderId, shopId: shop.shopId, openedAt: timestamp(r, opened), kind: 'intervention', excluded: r.chance(0.1) });
           // A second case on the same order, days later: it counts once.
-          if (r.chance(0.3)) cases.push({ caseId: `k${caseNo++}`, orderId, shopId: shop.shopId, openedAt: timestamp(r, caseDay(opened, 40)), kind: 'intervention', excluded: false });
+          if (r.chance(0.3))
+            cases.push({
+              caseId: `k${caseNo++}`,
+              orderId,
+              shopId: shop.shopId,
+              openedAt: timestamp(r, caseDay(opened, 40)),
+              kind: 'intervention',
+              excluded: false,
+            });
         }
-        if (r.chance(0.04)) cases.push({ caseId: `k${caseNo++}`, orderId, shopId: shop.shopId, openedAt: timestamp(r, caseDay(d, 5)), kind: 'complaint', excluded: r.chance(0.2) });
+        if (r.chance(0.04))
+          cases.push({
+            caseId: `k${caseNo++}`,
+            orderId,
+            shopId: shop.shopId,
+            openedAt: timestamp(r, caseDay(d, 5)),
+            kind: 'complaint',
+            excluded: r.chance(0.2),
+          });
       }
     }
     // Cases on orders not in the data (counted by their opened day only), one before the first day.
-    if (r.chance(0.5)) cases.push({ caseId: `k${caseNo++}`, orderId: `${shop.shopId}-missing-1`, shopId: shop.shopId, openedAt: timestamp(r, addDays(first, -r.int(1, 5))), kind: 'intervention', excluded: false });
-    if (r.chance(0.5)) cases.push({ caseId: `k${caseNo++}`, orderId: `${shop.shopId}-missing-2`, shopId: shop.shopId, openedAt: timestamp(r, caseDay(first, days)), kind: 'intervention', excluded: false });
+    if (r.chance(0.5))
+      cases.push({
+        caseId: `k${caseNo++}`,
+        orderId: `${shop.shopId}-missing-1`,
+        shopId: shop.shopId,
+        openedAt: timestamp(r, addDays(first, -r.int(1, 5))),
+        kind: 'intervention',
+        excluded: false,
+      });
+    if (r.chance(0.5))
+      cases.push({
+        caseId: `k${caseNo++}`,
+        orderId: `${shop.shopId}-missing-2`,
+        shopId: shop.shopId,
+        openedAt: timestamp(r, caseDay(first, days)),
+        kind: 'intervention',
+        excluded: false,
+      });
   }
   return { shops, orders, cases };
 }
@@ -120,9 +152,22 @@ function refPolicy(p: Policy): RefPolicy {
 
 function writeInput(input: RefInput): string {
   const dir = tempDir('iw-property-');
-  writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', '']]);
-  writeCsv(dir, 'shops.csv', HEADERS.shops, input.shops.map((s) => [s.shopId, `${s.shopId}店`, s.categoryId]));
-  writeCsv(dir, 'orders.csv', HEADERS.orders, input.orders.map((o) => [o.orderId, o.shopId, o.paidAt, '9.90']));
+  writeCsv(dir, 'categories.csv', HEADERS.categories, [
+    ['C1', '女装', ''],
+    ['C2', '图书', ''],
+  ]);
+  writeCsv(
+    dir,
+    'shops.csv',
+    HEADERS.shops,
+    input.shops.map((s) => [s.shopId, `${s.shopId}店`, s.categoryId]),
+  );
+  writeCsv(
+    dir,
+    'orders.csv',
+    HEADERS.orders,
+    input.orders.map((o) => [o.orderId, o.shopId, o.paidAt, '9.90']),
+  );
   writeCsv(
     dir,
     'interventions.csv',
@@ -171,9 +216,16 @@ function compare(rows: StoredDay[], want: ReturnType<typeof reference>, shops: n
       continue;
     }
     const same =
-      row.orders === w.orders && row.interventions === w.interventions && row.complaints === w.complaints && row.judged === w.judged &&
-      row.flagged === w.flagged && row.consecutive_flagged === w.consecutiveFlaggedDays && row.level === w.level &&
-      close(row.rate, w.rate) && close(row.category_mean, w.categoryMean) && close(row.ratio, w.ratio);
+      row.orders === w.orders &&
+      row.interventions === w.interventions &&
+      row.complaints === w.complaints &&
+      row.judged === w.judged &&
+      row.flagged === w.flagged &&
+      row.consecutive_flagged === w.consecutiveFlaggedDays &&
+      row.level === w.level &&
+      close(row.rate, w.rate) &&
+      close(row.category_mean, w.categoryMean) &&
+      close(row.ratio, w.ratio);
     if (!same) problems.push(`${row.shop_id} ${row.day}: engine ${JSON.stringify(row)} reference ${JSON.stringify(w)}`);
     if (problems.length >= 5) break;
   }
@@ -210,13 +262,25 @@ describe('every policy: engine = naive reference, and simulate-then-activate = s
       if (base.floors.minOrders === 0 || base.floors.minInterventions === 0) seen.zeroFloors++;
       if (process.env.PROPERTY_DEBUG) {
         const all = [...want.days.values()].flatMap((m) => [...m.values()]);
-        console.log(seed, JSON.stringify({ base: refPolicy(base), days: want.days.values().next().value!.size, orders: input.orders.length, cases: input.cases.length, flagged: all.filter((d) => d.flagged).length, levels: [...new Set(all.map((d) => d.level))] }));
+        console.log(
+          seed,
+          JSON.stringify({
+            base: refPolicy(base),
+            days: want.days.values().next().value!.size,
+            orders: input.orders.length,
+            cases: input.cases.length,
+            flagged: all.filter((d) => d.flagged).length,
+            levels: [...new Set(all.map((d) => d.level))],
+          }),
+        );
       }
       expect(compare(await stored(db), want, input.shops.length), `policy ${JSON.stringify(base)}`).toEqual([]);
 
       // A candidate with other floors, ratio, runs and lift, from a random day (or the default: the last).
       const candidate = randomPolicy(r, `q${seed}`, base);
-      const effectiveFrom = r.chance(0.3) ? undefined : addDays(want.first, r.int(1, Math.max(1, Math.round((Date.parse(want.last) - Date.parse(want.first)) / 864e5))));
+      const effectiveFrom = r.chance(0.3)
+        ? undefined
+        : addDays(want.first, r.int(1, Math.max(1, Math.round((Date.parse(want.last) - Date.parse(want.first)) / 864e5))));
       const date = want.last;
       const sim = await request(app).post('/api/policy/simulate').set('Authorization', `Bearer ${reviewer}`).send({ policy: candidate, date, effectiveFrom });
       expect(sim.status).toBe(200);
@@ -227,7 +291,11 @@ describe('every policy: engine = naive reference, and simulate-then-activate = s
         expect(change.from).toBe(before.get(change.shopId));
         promised.set(change.shopId, change.to);
       }
-      await request(app).post('/api/policy/activate').set('Authorization', `Bearer ${admin}`).send({ policy: candidate, effectiveFrom: sim.body.effectiveFrom }).expect(201);
+      await request(app)
+        .post('/api/policy/activate')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ policy: candidate, effectiveFrom: sim.body.effectiveFrom })
+        .expect(201);
       const after = await stored(db);
       seen.simulatedChanges += sim.body.changes.length;
       if (sim.body.effectiveFrom !== want.last) seen.datedActivations++;

@@ -30,8 +30,17 @@ describe('level evaluator (default policy)', () => {
     expect(l).toEqual(['warning', 'warning', 'warning', 'warning', 'warning', 'warning', 'restricted']);
     expect(episodes).toEqual([
       {
-        level: 'restricted', codes: ['remove_resource_slots', 'ban_resource_slots'], startDay: '2026-10-07', endDay: null,
-        orders: 100, interventions: 10, rate: 0.1, categoryMean: 0.01, ratio: 10, flaggedDays: 7, policyVersion: DEFAULT_POLICY.version,
+        level: 'restricted',
+        codes: ['remove_resource_slots', 'ban_resource_slots'],
+        startDay: '2026-10-07',
+        endDay: null,
+        orders: 100,
+        interventions: 10,
+        rate: 0.1,
+        categoryMean: 0.01,
+        ratio: 10,
+        flaggedDays: 7,
+        policyVersion: DEFAULT_POLICY.version,
       },
     ]);
   });
@@ -90,7 +99,18 @@ describe('level evaluator (default policy)', () => {
   });
 
   it('takes every number from the policy', () => {
-    const strict = parsePolicy({ ...DEFAULT_POLICY, version: 'strict', levels: [{ ...DEFAULT_POLICY.levels[0], afterFlaggedDays: 2 }, { ...DEFAULT_POLICY.levels[1], afterFlaggedDays: 3 }], lift: { afterUnflaggedDays: 1 } }, 'test');
+    const strict = parsePolicy(
+      {
+        ...DEFAULT_POLICY,
+        version: 'strict',
+        levels: [
+          { ...DEFAULT_POLICY.levels[0], afterFlaggedDays: 2 },
+          { ...DEFAULT_POLICY.levels[1], afterFlaggedDays: 3 },
+        ],
+        lift: { afterUnflaggedDays: 1 },
+      },
+      'test',
+    );
     const { levels: l, episodes } = evaluateShop(series('FFF.'), strict);
     expect(l).toEqual(['warning', 'restricted', 'severe', 'none']);
     expect(episodes[0].policyVersion).toBe('strict');
@@ -100,10 +120,18 @@ describe('level evaluator (default policy)', () => {
 describe('policy file', () => {
   it('the shipped default holds the numbers of DESIGN §3', () => {
     expect(DEFAULT_POLICY).toMatchObject({
-      timeZone: 'Asia/Shanghai', windowDays: 30, countBasis: 'case_opened', categoryMean: 'pooled',
-      floors: { minOrders: 30, minInterventions: 3 }, flagRatio: 5, lift: { afterUnflaggedDays: 7 },
+      timeZone: 'Asia/Shanghai',
+      windowDays: 30,
+      countBasis: 'case_opened',
+      categoryMean: 'pooled',
+      floors: { minOrders: 30, minInterventions: 3 },
+      flagRatio: 5,
+      lift: { afterUnflaggedDays: 7 },
     });
-    expect(DEFAULT_POLICY.levels.map((l) => [l.level, l.afterFlaggedDays])).toEqual([['restricted', 7], ['severe', 14]]);
+    expect(DEFAULT_POLICY.levels.map((l) => [l.level, l.afterFlaggedDays])).toEqual([
+      ['restricted', 7],
+      ['severe', 14],
+    ]);
   });
 
   it('rejects a policy with a bad field, naming it', () => {

@@ -67,13 +67,19 @@ describe('(a) a seller cannot read category figures of a small category', () => 
   beforeAll(async () => {
     const t = await openTempDb();
     db = t.db;
-    writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C2', '图书', ''], ['C5', '数码', '']]);
+    writeCsv(t.dir, 'categories.csv', HEADERS.categories, [
+      ['C2', '图书', ''],
+      ['C5', '数码', ''],
+    ]);
     writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-      ['X', 'X店', 'C2'], ['Y', 'Y店', 'C2'],
-      ['Z', 'Z店', 'C5'], ...['Q1', 'Q2', 'Q3', 'Q4', 'Q5', 'Q6'].map((q) => [q, `${q}店`, 'C5']),
+      ['X', 'X店', 'C2'],
+      ['Y', 'Y店', 'C2'],
+      ['Z', 'Z店', 'C5'],
+      ...['Q1', 'Q2', 'Q3', 'Q4', 'Q5', 'Q6'].map((q) => [q, `${q}店`, 'C5']),
     ]);
     writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
-      ...dailyOrders('X', '2026-09-01', LAST, 2), ...dailyOrders('Y', '2026-09-01', LAST, 10),
+      ...dailyOrders('X', '2026-09-01', LAST, 2),
+      ...dailyOrders('Y', '2026-09-01', LAST, 10),
       ...dailyOrders('Z', '2026-09-01', LAST, 2),
       ...['Q1', 'Q2', 'Q3', 'Q4'].flatMap((q) => dailyOrders(q, '2026-09-01', LAST, 10)),
       ...dailyOrders('Q5', '2026-10-10', LAST, 10),
@@ -113,8 +119,16 @@ describe('(a) a seller cannot read category figures of a small category', () => 
       expect(res.status, path).toBe(200);
       ShopMetricsSchema.parse(res.body);
       expect(res.body, path).toMatchObject({
-        orders: 60, interventions: 3, rate: 0.05, categoryMean: null, ratio: null, judged: true, flagged: true, level: 'severe',
-        categoryComparable: false, minPeerShops: 5,
+        orders: 60,
+        interventions: 3,
+        rate: 0.05,
+        categoryMean: null,
+        ratio: null,
+        judged: true,
+        flagged: true,
+        level: 'severe',
+        categoryComparable: false,
+        minPeerShops: 5,
       });
       expect(JSON.stringify(res.body), path).not.toMatch(/otherShops|"shops"/);
     }
@@ -178,8 +192,18 @@ describe('(a) a seller cannot read category figures of a small category', () => 
     expect(x.status).toBe(200);
     PeersSchema.parse(x.body);
     expect(x.body).toEqual({
-      shopId: 'X', categoryId: 'C2', date: LAST, judgedShops: null, categoryMean: null, median: null, p90: null, buckets: [], shopRate: 0.05,
-      percentile: null, categoryComparable: false, minPeerShops: 5,
+      shopId: 'X',
+      categoryId: 'C2',
+      date: LAST,
+      judgedShops: null,
+      categoryMean: null,
+      median: null,
+      p90: null,
+      buckets: [],
+      shopRate: 0.05,
+      percentile: null,
+      categoryComparable: false,
+      minPeerShops: 5,
     });
     const seen = await get(`/api/shops/X/peers?date=${LAST}`, reviewer);
     // Only X is judged (Y has no intervention): median = p90 = X's rate.
@@ -224,7 +248,10 @@ describe('(a) a seller cannot read category figures of a small category', () => 
     for (const path of paths) {
       const res = await get(path, sellerX);
       expect(res.status, path).toBe(200);
-      expect(figures(res.body).filter((v) => v !== null), path).toEqual([]);
+      expect(
+        figures(res.body).filter((v) => v !== null),
+        path,
+      ).toEqual([]);
       expect(JSON.stringify(res.body), path).not.toMatch(/"buckets":\[\{/);
     }
   });
@@ -276,10 +303,17 @@ describe('(b1) the forecast under the mean of shop rates', () => {
     db = t.db;
     await setPolicy(db, MEAN_POLICY);
     writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['M', '家居', '']]);
-    writeCsv(t.dir, 'shops.csv', HEADERS.shops, [['A', 'A店', 'M'], ['B', 'B店', 'M'], ['C', 'C店', 'M'], ['D', 'D店', 'M']]);
+    writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
+      ['A', 'A店', 'M'],
+      ['B', 'B店', 'M'],
+      ['C', 'C店', 'M'],
+      ['D', 'D店', 'M'],
+    ]);
     writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
-      ...dailyOrders('A', '2026-09-01', LAST, 2), ...dailyOrders('B', '2026-09-01', LAST, 10),
-      ...dailyOrders('C', '2026-09-01', LAST, 10), ...dailyOrders('D', '2026-09-01', LAST, 2),
+      ...dailyOrders('A', '2026-09-01', LAST, 2),
+      ...dailyOrders('B', '2026-09-01', LAST, 10),
+      ...dailyOrders('C', '2026-09-01', LAST, 10),
+      ...dailyOrders('D', '2026-09-01', LAST, 2),
     ]);
     writeCsv(t.dir, 'interventions.csv', HEADERS.interventions, [
       ...['2026-09-18', '2026-09-19', '2026-09-20', '2026-09-25'].map((d, i) => caseRow(`a${i}`, `A-${d}-1`, 'A', `${d}T10:00:00+08:00`)),
@@ -300,7 +334,11 @@ describe('(b1) the forecast under the mean of shop rates', () => {
     expect(res.status).toBe(200);
     ForecastSchema.parse(res.body);
     expect(res.body).toMatchObject({ belowThresholdOn: '2026-10-20', liftOn: '2026-10-21', headroom7d: null });
-    expect(res.body.points.slice(0, 7).map((p: { date: string; interventions: number; flagged: boolean; level: string }) => [p.date, p.interventions, p.flagged, p.level])).toEqual([
+    expect(
+      res.body.points
+        .slice(0, 7)
+        .map((p: { date: string; interventions: number; flagged: boolean; level: string }) => [p.date, p.interventions, p.flagged, p.level]),
+    ).toEqual([
       ['2026-10-16', 4, true, 'severe'],
       ['2026-10-17', 4, true, 'severe'],
       ['2026-10-18', 3, true, 'severe'],
@@ -319,7 +357,9 @@ describe('(b1) the forecast under the mean of shop rates', () => {
     // ratio 2: flagged when K/60 ≥ 0.02 ⟺ K ≥ 1.2 (judged from 1). One new order (K = 2) is flagged: headroom 0.
     // Pooled with ΣK = 2 + K, ΣN = 720 would flag at K ≥ 0.4: no headroom at all (null).
     const input = {
-      date: LAST, firstDay: '2026-09-01', policy: MEAN_POLICY,
+      date: LAST,
+      firstDay: '2026-09-01',
+      policy: MEAN_POLICY,
       history: [{ day: LAST, flagged: false, orders: 60, interventions: 1, rate: 1 / 60, categoryMean: null, ratio: null }],
       dailyOrders: new Map(Array.from({ length: 30 }, (_, i) => [addDays('2026-09-16', i), 2] as [string, number])),
       lastCaseDays: ['2026-10-10'],
@@ -360,11 +400,21 @@ describe('(b2) the forecast follows the policy in force on each projected day', 
   beforeAll(async () => {
     const t = await openTempDb();
     db = t.db;
-    writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', ''], ['C2', '图书', '']]);
-    writeCsv(t.dir, 'shops.csv', HEADERS.shops, [['X', 'X店', 'C1'], ['Y', 'Y店', 'C1'], ['F', 'F店', 'C2'], ['G', 'G店', 'C2']]);
+    writeCsv(t.dir, 'categories.csv', HEADERS.categories, [
+      ['C1', '女装', ''],
+      ['C2', '图书', ''],
+    ]);
+    writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
+      ['X', 'X店', 'C1'],
+      ['Y', 'Y店', 'C1'],
+      ['F', 'F店', 'C2'],
+      ['G', 'G店', 'C2'],
+    ]);
     writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
-      ...dailyOrders('X', '2026-09-01', LAST, 2), ...dailyOrders('Y', '2026-09-01', LAST, 10),
-      ...dailyOrders('F', '2026-09-01', LAST, 2), ...dailyOrders('G', '2026-09-01', LAST, 10),
+      ...dailyOrders('X', '2026-09-01', LAST, 2),
+      ...dailyOrders('Y', '2026-09-01', LAST, 10),
+      ...dailyOrders('F', '2026-09-01', LAST, 2),
+      ...dailyOrders('G', '2026-09-01', LAST, 10),
     ]);
     writeCsv(t.dir, 'interventions.csv', HEADERS.interventions, [
       ...['2026-09-18', '2026-09-19', '2026-09-20'].map((d, i) => caseRow(`x${i}`, `X-${d}-1`, 'X', `${d}T10:00:00+08:00`)),
@@ -411,9 +461,14 @@ describe('(b2) the forecast follows the policy in force on each projected day', 
   });
 
   it('the pure projection takes a function of the day', () => {
-    const schedule = new PolicySchedule([{ policy: DEFAULT_POLICY, from: null }, { policy: V2, from: '2026-10-18' }]);
+    const schedule = new PolicySchedule([
+      { policy: DEFAULT_POLICY, from: null },
+      { policy: V2, from: '2026-10-18' },
+    ]);
     const input = {
-      date: LAST, firstDay: '2026-09-01', policy: (day: string) => schedule.on(day),
+      date: LAST,
+      firstDay: '2026-09-01',
+      policy: (day: string) => schedule.on(day),
       history: [{ day: LAST, flagged: true, orders: 60, interventions: 3, rate: 0.05, categoryMean: 1 / 120, ratio: 6 }],
       dailyOrders: new Map(Array.from({ length: 30 }, (_, i) => [addDays('2026-09-16', i), 2] as [string, number])),
       lastCaseDays: ['2026-10-12', '2026-10-13', '2026-10-14'],
@@ -421,7 +476,9 @@ describe('(b2) the forecast follows the policy in force on each projected day', 
       category: { orders: 360, interventions: 3 },
     };
     // One flagged day in history: the run is 1 on 10-15, so 5 on 10-19 — restricted then under v2.
-    const levels = forecastShop(input).points.slice(0, 5).map((p) => p.level);
+    const levels = forecastShop(input)
+      .points.slice(0, 5)
+      .map((p) => p.level);
     expect(levels).toEqual(['warning', 'warning', 'warning', 'restricted', 'restricted']);
   });
 });
@@ -527,6 +584,8 @@ describe('(c) the same cases under case_opened', () => {
       { reason: 'not_received', interventions: 1, complaints: 0 },
     ]);
     const week = (start: string) => b.body.byWeek.find((w: { weekStart: string }) => w.weekStart === start);
-    expect([week('2026-09-14').interventions, week('2026-09-21').interventions, week('2026-10-05').interventions, week('2026-10-12').interventions]).toEqual([1, 0, 3, 1]);
+    expect([week('2026-09-14').interventions, week('2026-09-21').interventions, week('2026-10-05').interventions, week('2026-10-12').interventions]).toEqual([
+      1, 0, 3, 1,
+    ]);
   });
 });

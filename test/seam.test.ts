@@ -40,7 +40,11 @@ describe('seam: daily shop counts from an engine', () => {
     const entries = fs.readdirSync(handover).sort();
     expect(entries).toContain('_manifest.json');
     expect(entries.filter((e) => e.startsWith('day=')).length).toBeGreaterThanOrEqual(80);
-    expect(JSON.parse(fs.readFileSync(path.join(handover, '_manifest.json'), 'utf8'))).toMatchObject({ windowDays: 30, timeZone: 'Asia/Shanghai', countBasis: 'case_opened' });
+    expect(JSON.parse(fs.readFileSync(path.join(handover, '_manifest.json'), 'utf8'))).toMatchObject({
+      windowDays: 30,
+      timeZone: 'Asia/Shanghai',
+      countBasis: 'case_opened',
+    });
   });
 
   it('the portable SQL keeps to the shared subset', () => {
@@ -60,7 +64,12 @@ describe('seam: daily shop counts from an engine', () => {
     expect(got).toEqual(want);
     expect(await seam.read((conn) => queryRows(conn, EPISODES))).toEqual(await raw.read((conn) => queryRows(conn, EPISODES)));
     // The data set has orders with cases on several days: the distinct count stayed exact.
-    const repeated = await raw.read((conn) => queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM (SELECT order_id FROM cases WHERE kind = 'intervention' AND NOT excluded GROUP BY order_id HAVING count(DISTINCT CAST(timezone('Asia/Shanghai', opened_at) AS DATE)) > 1)`));
+    const repeated = await raw.read((conn) =>
+      queryRows<{ n: number }>(
+        conn,
+        `SELECT count(*) AS n FROM (SELECT order_id FROM cases WHERE kind = 'intervention' AND NOT excluded GROUP BY order_id HAVING count(DISTINCT CAST(timezone('Asia/Shanghai', opened_at) AS DATE)) > 1)`,
+      ),
+    );
     expect(repeated[0].n).toBeGreaterThan(10);
   });
 
@@ -69,9 +78,14 @@ describe('seam: daily shop counts from an engine', () => {
     const { db: b } = await openTempDb({ memory: true });
     writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
     writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1']]);
-    writeCsv(dir, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-10-01T10:00:00+08:00', '1'], ['O2', 'A', '2026-10-20T10:00:00+08:00', '1']]);
+    writeCsv(dir, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-10-01T10:00:00+08:00', '1'],
+      ['O2', 'A', '2026-10-20T10:00:00+08:00', '1'],
+    ]);
     writeCsv(dir, 'interventions.csv', HEADERS.interventions, [
-      caseRow('K1', 'O1', 'A', '2026-10-02T10:00:00+08:00'), caseRow('K2', 'O1', 'A', '2026-10-12T10:00:00+08:00'), caseRow('K3', 'O2', 'A', '2026-10-20T23:59:00+08:00'),
+      caseRow('K1', 'O1', 'A', '2026-10-02T10:00:00+08:00'),
+      caseRow('K2', 'O1', 'A', '2026-10-12T10:00:00+08:00'),
+      caseRow('K3', 'O2', 'A', '2026-10-20T23:59:00+08:00'),
     ]);
     await ingest(a, [dir]);
     const out = path.join(tempDir(), 'daily');
@@ -80,7 +94,8 @@ describe('seam: daily shop counts from an engine', () => {
     await ingestSeam(b, out);
     // 10-12: O1 has cases on 10-02 and 10-12, both in the window: it counts once → 1.
     // 10-20: O1 once and O2 (10-20 23:59 local) once → 2.
-    const k = (db: Database, day: string) => db.read((conn) => queryRows<{ k: number }>(conn, `SELECT interventions AS k FROM shop_day WHERE shop_id = 'A' AND day = '${day}'`));
+    const k = (db: Database, day: string) =>
+      db.read((conn) => queryRows<{ k: number }>(conn, `SELECT interventions AS k FROM shop_day WHERE shop_id = 'A' AND day = '${day}'`));
     expect((await k(b, '2026-10-20'))[0].k).toBe(2);
     expect((await k(b, '2026-10-12'))[0].k).toBe(1);
     expect(await b.read((conn) => queryRows(conn, SHOP_DAY))).toEqual(await a.read((conn) => queryRows(conn, SHOP_DAY)));
@@ -95,11 +110,19 @@ describe('seam: daily shop counts from an engine', () => {
     await ingest(db, [dir]);
     const bad = path.join(tempDir(), 'daily');
     fs.mkdirSync(path.join(bad, 'day=2026-10-01'), { recursive: true });
-    await db.read((conn) => conn.run(`COPY (SELECT * FROM (VALUES ('A', 5, 1, 0, 0, 0), ('ZZ', 3, 0, 0, 0, 0)) t(shop_id, orders, interventions_in, interventions_out, complaints_in, complaints_out))
-      TO '${path.join(bad, 'day=2026-10-01', 'part-0.parquet')}' (FORMAT parquet)`));
-    fs.writeFileSync(path.join(bad, '_manifest.json'), JSON.stringify({ format: 'intervention-watch/daily-shop-counts', version: 1, windowDays: 60, timeZone: 'Asia/Shanghai', countBasis: 'case_opened' }));
+    await db.read((conn) =>
+      conn.run(`COPY (SELECT * FROM (VALUES ('A', 5, 1, 0, 0, 0), ('ZZ', 3, 0, 0, 0, 0)) t(shop_id, orders, interventions_in, interventions_out, complaints_in, complaints_out))
+      TO '${path.join(bad, 'day=2026-10-01', 'part-0.parquet')}' (FORMAT parquet)`),
+    );
+    fs.writeFileSync(
+      path.join(bad, '_manifest.json'),
+      JSON.stringify({ format: 'intervention-watch/daily-shop-counts', version: 1, windowDays: 60, timeZone: 'Asia/Shanghai', countBasis: 'case_opened' }),
+    );
     await expect(ingestSeam(db, bad)).rejects.toThrow(/windowDays is 60, but the active policy has 30/);
-    fs.writeFileSync(path.join(bad, '_manifest.json'), JSON.stringify({ format: 'intervention-watch/daily-shop-counts', version: 1, windowDays: 30, timeZone: 'Asia/Shanghai', countBasis: 'case_opened' }));
+    fs.writeFileSync(
+      path.join(bad, '_manifest.json'),
+      JSON.stringify({ format: 'intervention-watch/daily-shop-counts', version: 1, windowDays: 30, timeZone: 'Asia/Shanghai', countBasis: 'case_opened' }),
+    );
     const report = await ingestSeam(db, bad);
     expect([report.accepted, report.rejected, report.exitCode]).toEqual([1, 1, 3]);
     expect(report.rejects[0]).toMatchObject({ row: 2, reason: 'shop_id: unknown shop ZZ' });

@@ -29,7 +29,15 @@ const now = () => Math.floor(Date.now() / 1000);
 const decodePart = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /** A valid seller-A payload, as the server signs them. */
-const sellerClaims = (over: Record<string, unknown> = {}) => ({ role: 'seller', shops: ['A'], sub: 'seller:A', iss: ISSUER, iat: now(), exp: now() + 3600, ...over });
+const sellerClaims = (over: Record<string, unknown> = {}) => ({
+  role: 'seller',
+  shops: ['A'],
+  sub: 'seller:A',
+  iss: ISSUER,
+  iat: now(),
+  exp: now() + 3600,
+  ...over,
+});
 
 /** Signs header.payload with HMAC-SHA256 and the given secret, whatever the header says. */
 function hmacToken(header: Record<string, unknown>, payload: Record<string, unknown>, secret: Uint8Array = SECRET): string {
@@ -52,7 +60,9 @@ async function expect401(authorization: string | undefined, what: string, messag
   const token = authorization?.split(/\s+/)[1];
   if (token && token.length > 8) expect(res.text, what).not.toContain(token);
   // And the shop behind it is not reachable either.
-  const shop = await request(app).get('/api/shops/A/metrics').set('Authorization', authorization ?? '');
+  const shop = await request(app)
+    .get('/api/shops/A/metrics')
+    .set('Authorization', authorization ?? '');
   expect(shop.status, what).toBe(401);
   return res;
 }
@@ -93,8 +103,13 @@ describe('valid tokens', () => {
 
 describe('invalid tokens are 401 with a JSON message', () => {
   it('expired', async () => {
-    const expired = await new SignJWT({ role: 'reviewer', shops: [] }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject('reviewer').setIssuer(ISSUER).setIssuedAt(now() - 7200).setExpirationTime(now() - 60).sign(SECRET);
+    const expired = await new SignJWT({ role: 'reviewer', shops: [] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('reviewer')
+      .setIssuer(ISSUER)
+      .setIssuedAt(now() - 7200)
+      .setExpirationTime(now() - 60)
+      .sign(SECRET);
     await expect401(`Bearer ${expired}`, 'expired', 'the token has expired');
     // Just expired, by the server's own signer.
     const short = await signToken(SECRET, { role: 'seller', shops: ['A'] }, '1s');
@@ -156,12 +171,24 @@ describe('invalid tokens are 401 with a JSON message', () => {
 
   it('with another algorithm: HS384/HS512 with the right secret, RS256/ES256 with a key pair, RS256 header over an HMAC', async () => {
     for (const alg of ['HS384', 'HS512']) {
-      const t = await new SignJWT({ role: 'admin', shops: [] }).setProtectedHeader({ alg, typ: 'JWT' }).setSubject('admin').setIssuer(ISSUER).setIssuedAt().setExpirationTime('1h').sign(SECRET);
+      const t = await new SignJWT({ role: 'admin', shops: [] })
+        .setProtectedHeader({ alg, typ: 'JWT' })
+        .setSubject('admin')
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(SECRET);
       await expect401(`Bearer ${t}`, alg);
     }
     for (const alg of ['RS256', 'ES256']) {
       const { privateKey } = await generateKeyPair(alg);
-      const t = await new SignJWT({ role: 'admin', shops: [] }).setProtectedHeader({ alg, typ: 'JWT' }).setSubject('admin').setIssuer(ISSUER).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+      const t = await new SignJWT({ role: 'admin', shops: [] })
+        .setProtectedHeader({ alg, typ: 'JWT' })
+        .setSubject('admin')
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
       await expect401(`Bearer ${t}`, alg);
     }
     // Algorithm confusion: the header says RS256 / HS512, the signature is an HMAC-SHA256 with the right secret.
@@ -175,7 +202,10 @@ describe('invalid tokens are 401 with a JSON message', () => {
     await expect401(`Bearer ${await base().setSubject('admin').setIssuer(ISSUER).sign(SECRET)}`, 'missing exp');
     await expect401(`Bearer ${await base().setIssuer(ISSUER).setExpirationTime('1h').sign(SECRET)}`, 'missing sub');
     await expect401(`Bearer ${await base().setSubject('admin').setIssuer('someone-else').setExpirationTime('1h').sign(SECRET)}`, 'wrong issuer');
-    await expect401(`Bearer ${await base().setSubject('admin').setIssuer('Intervention-Watch').setExpirationTime('1h').sign(SECRET)}`, 'issuer in another case');
+    await expect401(
+      `Bearer ${await base().setSubject('admin').setIssuer('Intervention-Watch').setExpirationTime('1h').sign(SECRET)}`,
+      'issuer in another case',
+    );
     await expect401(`Bearer ${await base().setSubject('admin').setExpirationTime('1h').sign(SECRET)}`, 'missing issuer');
     await expect401(`Bearer ${hmacToken({ alg: 'HS256', typ: 'JWT' }, sellerClaims({ exp: String(now() + 3600) }))}`, 'exp as a string');
   });
@@ -283,7 +313,9 @@ describe('npm run token', () => {
   it('prints a reviewer token; --role seller without --shop exits 2 with the usage', async () => {
     const { stdout } = await run('npm', ['run', 'token', '--', '--role', 'reviewer', '--subject', 'zhao@example.com'], { cwd: ROOT, env });
     const cliApp = createApp({ db, secret: new TextEncoder().encode(AUTH_SECRET), authFailuresPerMinute: 1e6 });
-    const who = await request(cliApp).get('/api/me').set('Authorization', `Bearer ${lastWord(stdout)}`);
+    const who = await request(cliApp)
+      .get('/api/me')
+      .set('Authorization', `Bearer ${lastWord(stdout)}`);
     expect(who.status).toBe(200);
     expect(who.body).toMatchObject({ subject: 'zhao@example.com', role: 'reviewer', shops: [] });
 

@@ -43,7 +43,12 @@ async function world(): Promise<World> {
     const dir = tempDir(`iw-trust-${batch++}-`);
     if (batch === 1) {
       writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-      writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', 'A店', 'C1'], ['B', 'B店', 'C1'], ['C', 'C店', 'C1'], ['Z', 'Z店', 'C1']]);
+      writeCsv(dir, 'shops.csv', HEADERS.shops, [
+        ['A', 'A店', 'C1'],
+        ['B', 'B店', 'C1'],
+        ['C', 'C店', 'C1'],
+        ['Z', 'Z店', 'C1'],
+      ]);
     }
     const cTo = to < '2026-10-08' ? to : '2026-10-08';
     writeCsv(dir, 'orders.csv', HEADERS.orders, [
@@ -87,9 +92,17 @@ function policy(over: Partial<Policy> & { restrictedAfter?: number; severeAfter?
 }
 
 async function metrics(w: World, shopId: string, token = w.reviewer, date?: string) {
-  const res = await request(w.app).get(`/api/shops/${shopId}/metrics${date ? `?date=${date}` : ''}`).set('Authorization', `Bearer ${token}`);
+  const res = await request(w.app)
+    .get(`/api/shops/${shopId}/metrics${date ? `?date=${date}` : ''}`)
+    .set('Authorization', `Bearer ${token}`);
   expect(res.status).toBe(200);
-  return res.body as { level: string; restrictions: { code: string; since: string; exemptUntil?: string }[]; policyVersion: string; ratio: number | null; flagged: boolean };
+  return res.body as {
+    level: string;
+    restrictions: { code: string; since: string; exemptUntil?: string }[];
+    policyVersion: string;
+    ratio: number | null;
+    flagged: boolean;
+  };
 }
 
 describe('1. activation on an empty database', () => {
@@ -124,7 +137,10 @@ describe('1. activation on an empty database', () => {
 
   it('allows a change of window or mean method before any data, and refuses it once there is data', async () => {
     const w = await world();
-    const before = await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: policy({ version: 'w14', windowDays: 14 }) });
+    const before = await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: policy({ version: 'w14', windowDays: 14 }) });
     expect(before.status).toBe(201);
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
     // A 14-day window: first complete window on 09-14; A's cases (09-18 … 09-20) stay in until 10-01.
@@ -132,7 +148,10 @@ describe('1. activation on an empty database', () => {
     expect(row.window_days).toBe(14);
     expect((await shopDay(w.db, 'A', '2026-10-01')).interventions).toBe(3); // window 09-18 … 10-01
     expect((await shopDay(w.db, 'A', '2026-10-02')).interventions).toBe(2); // window 09-19 … 10-02
-    const after = await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: policy({ version: 'w30', windowDays: 30 }) });
+    const after = await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: policy({ version: 'w30', windowDays: 30 }) });
     expect(after.status).toBe(400);
     expect(after.body.message).toMatch(/^policy\.windowDays: .*cannot change from a day on/);
   });
@@ -141,7 +160,11 @@ describe('1. activation on an empty database', () => {
 describe('2. floors of 0', () => {
   it('never flags a shop without orders (pooled): no rate, no ratio, level none', async () => {
     const w = await world();
-    await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: policy({ version: 'zero', floors: { minOrders: 0, minInterventions: 0 } }) }).expect(201);
+    await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: policy({ version: 'zero', floors: { minOrders: 0, minInterventions: 0 } }) })
+      .expect(201);
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
     const z = await shopDays(w.db, 'Z');
     expect(z).toHaveLength(38);
@@ -187,7 +210,10 @@ describe('3. simulation predicts activation exactly', () => {
     expect(sim.body.categories).toEqual([
       { categoryId: 'C1', categoryName: '女装', active: { warning: 0, restricted: 2, severe: 0 }, candidate: { warning: 0, restricted: 2, severe: 0 } },
     ]);
-    const act = await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: candidate, effectiveFrom: sim.body.effectiveFrom });
+    const act = await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: candidate, effectiveFrom: sim.body.effectiveFrom });
     expect(act.status).toBe(201);
     const a = await shopDay(w.db, 'A', '2026-10-08');
     expect([a.flagged, a.level]).toEqual([false, 'restricted']);
@@ -198,20 +224,33 @@ describe('3. simulation predicts activation exactly', () => {
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
     const candidate = policy({ version: 'strict-20b', flagRatio: 20 });
     // From the first day: A and C are never flagged, so they drop from restricted to none.
-    const sim = await request(w.app).post('/api/policy/simulate').set('Authorization', `Bearer ${w.reviewer}`).send({ policy: candidate, effectiveFrom: '2026-09-01' });
+    const sim = await request(w.app)
+      .post('/api/policy/simulate')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ policy: candidate, effectiveFrom: '2026-09-01' });
     expect(sim.status).toBe(200);
     expect(sim.body.effectiveFrom).toBe('2026-09-01');
     expect(sim.body.changes.map((c: { shopId: string; from: string; to: string }) => [c.shopId, c.from, c.to]).sort()).toEqual([
       ['A', 'restricted', 'none'],
       ['C', 'restricted', 'none'],
     ]);
-    await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: candidate, effectiveFrom: '2026-09-01' }).expect(201);
+    await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: candidate, effectiveFrom: '2026-09-01' })
+      .expect(201);
     expect((await shopDay(w.db, 'A', '2026-10-08')).level).toBe('none');
     expect((await shopDay(w.db, 'C', '2026-10-08')).level).toBe('none');
     // A day not after the current version's day is refused by both, with the same message.
     const again = policy({ version: 'again', flagRatio: 3 });
-    const simBad = await request(w.app).post('/api/policy/simulate').set('Authorization', `Bearer ${w.reviewer}`).send({ policy: again, effectiveFrom: '2026-09-01' });
-    const actBad = await request(w.app).post('/api/policy/activate').set('Authorization', `Bearer ${w.admin}`).send({ policy: again, effectiveFrom: '2026-09-01' });
+    const simBad = await request(w.app)
+      .post('/api/policy/simulate')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ policy: again, effectiveFrom: '2026-09-01' });
+    const actBad = await request(w.app)
+      .post('/api/policy/activate')
+      .set('Authorization', `Bearer ${w.admin}`)
+      .send({ policy: again, effectiveFrom: '2026-09-01' });
     expect(simBad.status).toBe(400);
     expect(actBad.status).toBe(400);
     expect(simBad.body.message).toBe('effectiveFrom: 2026-09-01 must be after 2026-09-01, when version strict-20b took effect');
@@ -246,7 +285,10 @@ describe('4. decisions belong to an episode', () => {
   it('an exemption never reaches a later episode', async () => {
     const w = await world();
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
-    const exempt = await request(w.app).post('/api/shops/A/decisions').set('Authorization', `Bearer ${w.reviewer}`).send({ action: 'exempt', reason: 'warehouse fire', until: '2026-12-31' });
+    const exempt = await request(w.app)
+      .post('/api/shops/A/decisions')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ action: 'exempt', reason: 'warehouse fire', until: '2026-12-31' });
     expect(exempt.status).toBe(201);
     expect(exempt.body.episodeStart).toBe('2026-10-06');
     expect((await metrics(w, 'A')).restrictions).toEqual([
@@ -263,13 +305,21 @@ describe('4. decisions belong to an episode', () => {
       { code: 'ban_resource_slots', since: '2026-10-31' },
     ]);
     // The first episode was exempted while it lasted.
-    expect((await metrics(w, 'A', w.reviewer, '2026-10-20')).restrictions[0]).toEqual({ code: 'remove_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31' });
+    expect((await metrics(w, 'A', w.reviewer, '2026-10-20')).restrictions[0]).toEqual({
+      code: 'remove_resource_slots',
+      since: '2026-10-06',
+      exemptUntil: '2026-12-31',
+    });
   });
 
   it('an exemption made while restricted does not cover the escalation to severe', async () => {
     const w = await world();
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
-    await request(w.app).post('/api/shops/A/decisions').set('Authorization', `Bearer ${w.reviewer}`).send({ action: 'exempt', reason: 'courier strike', until: '2026-12-31' }).expect(201);
+    await request(w.app)
+      .post('/api/shops/A/decisions')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ action: 'exempt', reason: 'courier strike', until: '2026-12-31' })
+      .expect(201);
     await w.load('2026-10-09', '2026-10-15');
     const a = await metrics(w, 'A');
     expect(a.level).toBe('severe'); // 14th flagged day: 10-13
@@ -291,7 +341,10 @@ describe('4. decisions belong to an episode', () => {
     expect(appeal.status).toBe(201);
     expect(appeal.body.episodeStart).toBe('2026-10-06');
     await w.load('2026-10-09', '2026-11-02', SECOND_CASES);
-    const answer = await request(w.app).post(`/api/appeals/${appeal.body.id}/answer`).set('Authorization', `Bearer ${w.reviewer}`).send({ decision: 'accept', reason: 'courier confirmed the delay' });
+    const answer = await request(w.app)
+      .post(`/api/appeals/${appeal.body.id}/answer`)
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ decision: 'accept', reason: 'courier confirmed the delay' });
     expect(answer.status).toBe(201);
     expect(answer.body.state).toBe('accepted');
     // The later episode (since 10-31) stands; no early lift was recorded.
@@ -308,7 +361,10 @@ describe('4. decisions belong to an episode', () => {
     const w = await world();
     await w.load('2026-09-01', '2026-10-06', FIRST_CASES);
     expect((await metrics(w, 'A')).level).toBe('restricted'); // since 10-06, today
-    const lift = await request(w.app).post('/api/shops/A/decisions').set('Authorization', `Bearer ${w.reviewer}`).send({ action: 'lift_early', reason: 'appeal by phone' });
+    const lift = await request(w.app)
+      .post('/api/shops/A/decisions')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ action: 'lift_early', reason: 'appeal by phone' });
     expect(lift.status).toBe(201);
     expect((await shopDay(w.db, 'A', '2026-10-06')).level).toBe('warning');
     await w.load('2026-10-07', '2026-10-12');

@@ -16,7 +16,13 @@ export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }
 
-export async function generate(out: string, shops: number, days: number, seed: number, end: string): Promise<{ summary: DemoSummary; ms: number; bytes: number }> {
+export async function generate(
+  out: string,
+  shops: number,
+  days: number,
+  seed: number,
+  end: string,
+): Promise<{ summary: DemoSummary; ms: number; bytes: number }> {
   const started = performance.now();
   const show = progress('generating orders');
   const summary = await generateDemo({ shops, days, seed, end, out, onProgress: (done, total) => show(done, total) });
@@ -99,7 +105,11 @@ export async function parquetCopies(csvDir: string, out: string): Promise<{ file
   const conn = await instance.connect();
   const files: string[] = [];
   try {
-    const names = fs.readdirSync(csvDir).filter((f) => f.endsWith('.csv')).map((f) => f.slice(0, -4)).sort();
+    const names = fs
+      .readdirSync(csvDir)
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => f.slice(0, -4))
+      .sort();
     for (const name of names) {
       const src = path.join(csvDir, `${name}.csv`);
       const dst = path.join(out, `${name}.parquet`);

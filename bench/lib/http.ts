@@ -256,7 +256,14 @@ function batch(port: number, token: string, endpoint: Endpoint, connections: num
  * endpoint (`slowMs`: the time of one request alone) skips the calibration: a few requests per
  * connection, as many as fit in `seconds` with the machine's cores busy.
  */
-export async function load(port: number, token: string, endpoint: Endpoint, connections: number, seconds: number, opts: { slowMs?: number; timeoutSeconds?: number } = {}): Promise<LoadResult> {
+export async function load(
+  port: number,
+  token: string,
+  endpoint: Endpoint,
+  connections: number,
+  seconds: number,
+  opts: { slowMs?: number; timeoutSeconds?: number } = {},
+): Promise<LoadResult> {
   const timeout = opts.timeoutSeconds ?? 300;
   let calibration: Batch | null = null;
   let amount: number;

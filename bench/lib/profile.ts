@@ -12,7 +12,11 @@ export interface StepTime {
 }
 
 /** The named statements of server/metrics/sql.ts are reported by their names; others by their first words. */
-const NAMED = new Map<string, string>(Object.entries(metricSql).filter(([, v]) => typeof v === 'string').map(([name, text]) => [text as string, name]));
+const NAMED = new Map<string, string>(
+  Object.entries(metricSql)
+    .filter(([, v]) => typeof v === 'string')
+    .map(([name, text]) => [text as string, name]),
+);
 
 function stepName(sql: string): string {
   const named = NAMED.get(sql);

@@ -77,7 +77,11 @@ function SignedIn({ token }: { token: string }) {
   else
     body = (
       <Suspense fallback={<Loading />}>
-        {me.data.role === 'seller' ? <SellerHome me={me.data} date={date} dataFrom={health.data.dataFrom} /> : <Workbench me={me.data} date={date} dataFrom={health.data.dataFrom} />}
+        {me.data.role === 'seller' ? (
+          <SellerHome me={me.data} date={date} dataFrom={health.data.dataFrom} />
+        ) : (
+          <Workbench me={me.data} date={date} dataFrom={health.data.dataFrom} />
+        )}
       </Suspense>
     );
 
@@ -106,4 +110,3 @@ export function App() {
   if (!auth.token) return <SignInPage reason={auth.reason} message={auth.message} />;
   return <SignedIn token={auth.token} />;
 }
-

@@ -203,7 +203,8 @@ export const useCategories = (date: string) => useQuery(categoriesQueryOptions(d
 export const useAudit = (params: AuditParams) => useQuery(auditQueryOptions(params));
 export const useAppeals = (params: AppealsParams, enabled = true) => useQuery({ ...appealsQueryOptions(params), enabled });
 export const usePolicy = () => useQuery(policyQueryOptions());
-export const useSimulation = (policy: Policy, date: string, effectiveFrom: string | undefined, enabled: boolean) => useQuery({ ...simulationQueryOptions(policy, date, effectiveFrom), enabled });
+export const useSimulation = (policy: Policy, date: string, effectiveFrom: string | undefined, enabled: boolean) =>
+  useQuery({ ...simulationQueryOptions(policy, date, effectiveFrom), enabled });
 
 export function useCreateAppeal(shopId: string) {
   const client = useQueryClient();
@@ -248,7 +249,10 @@ export function useActivatePolicy() {
   return useMutation({
     // The day comes from the simulation the admin looked at, so activation does what it predicted.
     mutationFn: ({ policy, effectiveFrom }: { policy: Policy; effectiveFrom: string | null }) =>
-      apiPost<{ version: string; effectiveFrom: string | null; changed: string[] }>('/policy/activate', { policy, ...(effectiveFrom ? { effectiveFrom } : {}) }),
+      apiPost<{ version: string; effectiveFrom: string | null; changed: string[] }>('/policy/activate', {
+        policy,
+        ...(effectiveFrom ? { effectiveFrom } : {}),
+      }),
     onSuccess: () => {
       // A new policy recomputes every level.
       void client.invalidateQueries();

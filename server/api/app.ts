@@ -57,7 +57,12 @@ export function createApp(options: AppOptions): Express {
       // Tokens never reach the log: sign-in links carry ?token=, so secret query parameters, any JWT in the
       // URL, and the Authorization and Cookie headers are written as [redacted].
       serializers: {
-        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? ''), headers: redactHeaders(req.headers) }),
+        req: (req: IncomingMessage & { id?: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url ?? ''),
+          headers: redactHeaders(req.headers),
+        }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
     }),

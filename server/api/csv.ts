@@ -14,26 +14,51 @@ export function escapeCsvText(value: string): string {
 
 export function flaggedCsv(items: ShopMetrics[]): string {
   // A BOM so that spreadsheet programs read the Chinese shop names as UTF-8.
-  return '\ufeff' + stringify(
-    items.map((m) => ({
-      shop_id: m.shopId,
-      shop_name: m.shopName,
-      category_id: m.categoryId,
-      date: m.date,
-      window_from: m.window.from,
-      orders: m.orders,
-      interventions: m.interventions,
-      complaints: m.complaints,
-      rate: m.rate ?? '',
-      category_mean: m.categoryMean ?? '',
-      ratio: m.ratio ?? '',
-      judged: m.judged,
-      flagged: m.flagged,
-      level: m.level,
-      consecutive_flagged_days: m.consecutiveFlaggedDays,
-      restrictions: m.restrictions.map((r) => `${r.code}@${r.since}`).join(' '),
-      policy_version: m.policyVersion,
-    })),
-    { header: true, cast: { string: escapeCsvText }, columns: ['shop_id', 'shop_name', 'category_id', 'date', 'window_from', 'orders', 'interventions', 'complaints', 'rate', 'category_mean', 'ratio', 'judged', 'flagged', 'level', 'consecutive_flagged_days', 'restrictions', 'policy_version'] },
+  return (
+    '\ufeff' +
+    stringify(
+      items.map((m) => ({
+        shop_id: m.shopId,
+        shop_name: m.shopName,
+        category_id: m.categoryId,
+        date: m.date,
+        window_from: m.window.from,
+        orders: m.orders,
+        interventions: m.interventions,
+        complaints: m.complaints,
+        rate: m.rate ?? '',
+        category_mean: m.categoryMean ?? '',
+        ratio: m.ratio ?? '',
+        judged: m.judged,
+        flagged: m.flagged,
+        level: m.level,
+        consecutive_flagged_days: m.consecutiveFlaggedDays,
+        restrictions: m.restrictions.map((r) => `${r.code}@${r.since}`).join(' '),
+        policy_version: m.policyVersion,
+      })),
+      {
+        header: true,
+        cast: { string: escapeCsvText },
+        columns: [
+          'shop_id',
+          'shop_name',
+          'category_id',
+          'date',
+          'window_from',
+          'orders',
+          'interventions',
+          'complaints',
+          'rate',
+          'category_mean',
+          'ratio',
+          'judged',
+          'flagged',
+          'level',
+          'consecutive_flagged_days',
+          'restrictions',
+          'policy_version',
+        ],
+      },
+    )
   );
 }

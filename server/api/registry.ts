@@ -53,7 +53,10 @@ const NoInput = z.object({}).strict();
 export class ApiRegistry {
   readonly routes: RegisteredRoute[] = [];
 
-  constructor(private readonly publicRouter: Router, private readonly privateRouter: Router) {}
+  constructor(
+    private readonly publicRouter: Router,
+    private readonly privateRouter: Router,
+  ) {}
 
   add<P extends z.ZodType = typeof NoInput, Q extends z.ZodType = typeof NoInput, B extends z.ZodType = typeof NoInput>(spec: RouteSpec<P, Q, B>): void {
     const { handler, middleware, ...declared } = spec;
@@ -104,9 +107,12 @@ export function openApiDocument(routes: RegisteredRoute[]): Record<string, unkno
   for (const route of routes) {
     const oaPath = '/api' + route.path.replace(/:(\w+)/g, '{$1}');
     const parameters: unknown[] = [];
-    for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+    for (const [where, schema] of [
+      ['path', route.params],
+      ['query', route.query],
+    ] as const) {
       if (!schema) continue;
-      const shape = (json(schema) as { properties?: Record<string, unknown>; required?: string[] });
+      const shape = json(schema) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(shape.properties ?? {})) {
         parameters.push({ name, in: where, required: where === 'path' || (shape.required ?? []).includes(name), schema: s });
       }
@@ -136,16 +142,28 @@ export function openApiDocument(routes: RegisteredRoute[]): Record<string, unkno
       responses,
     };
   }
-  const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } }, required: ['error', 'message'] };
+  const errorSchema = {
+    type: 'object',
+    properties: { error: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
+    required: ['error', 'message'],
+  };
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
   return {
     openapi: '3.1.0',
-    info: { title: 'Intervention Watch API (介入率看板)', version: '1.0.0', description: 'Platform intervention rates per shop and category, policy levels, restrictions and governance.' },
+    info: {
+      title: 'Intervention Watch API (介入率看板)',
+      version: '1.0.0',
+      description: 'Platform intervention rates per shop and category, policy levels, restrictions and governance.',
+    },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      responses: { BadRequest: errorResponse('A parameter is wrong; the message names it'), Unauthorized: errorResponse('Missing, expired or invalid token'), Forbidden: errorResponse('The token may not do this') },
+      responses: {
+        BadRequest: errorResponse('A parameter is wrong; the message names it'),
+        Unauthorized: errorResponse('Missing, expired or invalid token'),
+        Forbidden: errorResponse('The token may not do this'),
+      },
     },
     paths,
   };

@@ -35,9 +35,7 @@ export const MIN_SECRET_BYTES = 32;
 function checkSecretLength(secret: string, where: string): void {
   const bytes = Buffer.byteLength(secret, 'utf8');
   if (bytes < MIN_SECRET_BYTES) {
-    throw new Error(
-      `${where} is ${bytes} bytes long; it must be at least ${MIN_SECRET_BYTES} bytes (for example the output of \`openssl rand -hex 32\`)`,
-    );
+    throw new Error(`${where} is ${bytes} bytes long; it must be at least ${MIN_SECRET_BYTES} bytes (for example the output of \`openssl rand -hex 32\`)`);
   }
 }
 

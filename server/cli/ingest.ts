@@ -21,7 +21,9 @@ export function formatReport(report: IngestReport): string {
   out.push(`batch ${report.batchId}: ${report.accepted} rows accepted, ${report.rejected} rejected in ${report.files.length} file(s)`);
   if (report.refresh?.range) {
     const r = report.refresh;
-    out.push(`metrics refreshed: ${r.range!.first} … ${r.range!.last}, ${r.shopDays} shop-days, ${r.episodes} restriction levels reached (${Math.round(r.ms)} ms)`);
+    out.push(
+      `metrics refreshed: ${r.range!.first} … ${r.range!.last}, ${r.shopDays} shop-days, ${r.episodes} restriction levels reached (${Math.round(r.ms)} ms)`,
+    );
   }
   return out.join('\n');
 }
@@ -34,7 +36,8 @@ async function ingestDaily(db: Database, dirs: string[]): Promise<number> {
       const report = await ingestSeam(db, dir);
       console.log(`${dir} (daily shop counts): ${report.accepted} rows over ${report.days} days accepted, ${report.rejected} rejected`);
       for (const r of report.rejects) console.log(`  ${r.file}: row ${r.row}: ${r.reason}`);
-      if (report.refresh?.range) console.log(`metrics refreshed from ${report.refresh.from}: data ${report.refresh.range.first} … ${report.refresh.range.last}`);
+      if (report.refresh?.range)
+        console.log(`metrics refreshed from ${report.refresh.from}: data ${report.refresh.range.first} … ${report.refresh.range.last}`);
       worst = Math.max(worst, report.exitCode) as 0 | 1 | 3;
     } catch (error) {
       if (!(error instanceof SeamError)) throw error;

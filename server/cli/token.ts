@@ -12,7 +12,7 @@ const USAGE = [
   '       npm run token -- --role reviewer --subject PERSON [--name NAME] [--expires 30d]',
   '       npm run token -- --role admin --subject PERSON [--name NAME] [--expires 30d]',
   '  --subject  who acts, e.g. alice@example.com (shown in decisions, appeals and the audit log);',
-  '             required for reviewer and admin; a seller\'s defaults to seller:SHOP_ID',
+  "             required for reviewer and admin; a seller's defaults to seller:SHOP_ID",
   '  --name     an optional display name, e.g. "Alice Li"',
 ].join('\n');
 
@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (!subject && role !== 'seller') {
-    console.error(`token: --role ${role} needs --subject PERSON (who acts, e.g. --subject alice@example.com): decisions, appeals and the audit log show it\n${USAGE}`);
+    console.error(
+      `token: --role ${role} needs --subject PERSON (who acts, e.g. --subject alice@example.com): decisions, appeals and the audit log show it\n${USAGE}`,
+    );
     return 2;
   }
   if (subject && subject.length > MAX_TEXT) {

@@ -98,7 +98,9 @@ export const SimulationSchema = z.object({
       candidate: z.object({ warning: z.number().int(), restricted: z.number().int(), severe: z.number().int() }),
     }),
   ),
-  changes: z.array(z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema, ratio: z.number().nullable() })),
+  changes: z.array(
+    z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema, ratio: z.number().nullable() }),
+  ),
   ms: z.number(),
 });
 export type Simulation = z.infer<typeof SimulationSchema>;

@@ -30,7 +30,9 @@ export const PolicySchema = z
     flagRatio: z.number().positive().max(1000),
     levels: z
       .tuple([
-        z.object({ level: z.literal('restricted'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }).strict(),
+        z
+          .object({ level: z.literal('restricted'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) })
+          .strict(),
         z.object({ level: z.literal('severe'), afterFlaggedDays: z.number().int().min(1).max(365), restrictions: z.array(z.enum(RESTRICTION_CODES)) }).strict(),
       ])
       .refine(([restricted, severe]) => severe.afterFlaggedDays >= restricted.afterFlaggedDays, 'severe needs at least as many flagged days as restricted'),

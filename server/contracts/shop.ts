@@ -31,7 +31,14 @@ export const TrendPointSchema = z.object({
   flagged: z.boolean(),
   level: LevelSchema,
 });
-export const TrendSchema = z.object({ shopId: z.string(), from: IsoDate, to: IsoDate, flagRatio: z.number(), points: z.array(TrendPointSchema), ...CategoryGate });
+export const TrendSchema = z.object({
+  shopId: z.string(),
+  from: IsoDate,
+  to: IsoDate,
+  flagRatio: z.number(),
+  points: z.array(TrendPointSchema),
+  ...CategoryGate,
+});
 export type Trend = z.infer<typeof TrendSchema>;
 
 /** GET /api/shops/:shopId/cases?date= — the cases in the window of a date (counted or not, with why). */

@@ -3,12 +3,7 @@
 // DuckDB's MVCC gives every reader a snapshot from wholly before or wholly after a write.
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { migrate } from './migrations.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];

@@ -11,7 +11,11 @@ const SHANGHAI_OFFSET_S = 8 * 3600;
 export type TsStyle = 'offset' | 'local' | 'utc';
 
 // Timestamp styles: offset (most), offset-less platform time (database exports), UTC with Z.
-export const TS_STYLES = new Weighted<TsStyle>([['offset', 80], ['local', 12], ['utc', 8]]);
+export const TS_STYLES = new Weighted<TsStyle>([
+  ['offset', 80],
+  ['local', 12],
+  ['utc', 8],
+]);
 
 export interface Calendar {
   days: number;

@@ -10,20 +10,53 @@ import { Random, Weighted } from './random.js';
 export const CASES_HEADER = 'case_id,order_id,shop_id,opened_at,kind,reason,status,outcome,excluded,exclusion_reason';
 
 const INTERVENTION_REASONS = new Weighted<string>([
-  ['not_received', 22], ['quality', 22], ['not_as_described', 18], ['refund_refused', 14],
-  ['damaged', 10], ['late_shipment', 9], ['fake', 5],
+  ['not_received', 22],
+  ['quality', 22],
+  ['not_as_described', 18],
+  ['refund_refused', 14],
+  ['damaged', 10],
+  ['late_shipment', 9],
+  ['fake', 5],
 ]);
 const COMPLAINT_REASONS = new Weighted<string>([
-  ['fake', 25], ['not_as_described', 25], ['refund_refused', 20], ['quality', 15], ['late_shipment', 15],
+  ['fake', 25],
+  ['not_as_described', 25],
+  ['refund_refused', 20],
+  ['quality', 15],
+  ['late_shipment', 15],
 ]);
-const OUTCOMES = new Weighted<string>([['seller_responsible', 55], ['buyer_responsible', 25], ['withdrawn', 20]]);
-const EXCLUDED_OUTCOMES = new Weighted<string>([['buyer_responsible', 50], ['withdrawn', 30], ['seller_responsible', 20]]);
-const EXCLUSION_REASONS = new Weighted<string>([['force_majeure', 30], ['malicious_buyer', 40], ['logistics_exception', 30]]);
+const OUTCOMES = new Weighted<string>([
+  ['seller_responsible', 55],
+  ['buyer_responsible', 25],
+  ['withdrawn', 20],
+]);
+const EXCLUDED_OUTCOMES = new Weighted<string>([
+  ['buyer_responsible', 50],
+  ['withdrawn', 30],
+  ['seller_responsible', 20],
+]);
+const EXCLUSION_REASONS = new Weighted<string>([
+  ['force_majeure', 30],
+  ['malicious_buyer', 40],
+  ['logistics_exception', 30],
+]);
 
 // Cases are opened mostly in daytime.
 const CASE_HOURS = new Weighted<number>(HOUR_WEIGHTS.map((w, h) => [h, h >= 8 && h <= 22 ? w * 1.5 : w * 0.5] as const));
 // Days from payment to the first case: most disputes start within a few days.
-const CASE_DELAYS = new Weighted<number>([[0, 12], [1, 20], [2, 18], [3, 14], [4, 10], [5, 8], [6, 6], [7, 5], [8, 3], [9, 2], [10, 2]]);
+const CASE_DELAYS = new Weighted<number>([
+  [0, 12],
+  [1, 20],
+  [2, 18],
+  [3, 14],
+  [4, 10],
+  [5, 8],
+  [6, 6],
+  [7, 5],
+  [8, 3],
+  [9, 2],
+  [10, 2],
+]);
 const MAX_CASE_DELAY = 10;
 
 /** Complaint probability relative to the shop's intervention probability. */
@@ -143,11 +176,7 @@ export class CaseLines {
       // Same day as the payment: opened after it; at the longest delay, no later in the day
       // than the payment (at most 10 × 24 h); otherwise at a daytime-weighted hour.
       const openedSec =
-        c.offset === 0
-          ? sec + rng.int(86400 - sec)
-          : c.offset === MAX_CASE_DELAY
-            ? rng.int(sec + 1)
-            : CASE_HOURS.draw(rng) * 3600 + rng.int(3600);
+        c.offset === 0 ? sec + rng.int(86400 - sec) : c.offset === MAX_CASE_DELAY ? rng.int(sec + 1) : CASE_HOURS.draw(rng) * 3600 + rng.int(3600);
       const { status, outcome } = caseStatus(rng, this.last - day, c.excluded);
       const reason = (c.kind === 'intervention' ? INTERVENTION_REASONS : COMPLAINT_REASONS).draw(rng);
       const exclusion = c.excluded ? EXCLUSION_REASONS.draw(rng) : '';

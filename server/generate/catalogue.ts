@@ -58,15 +58,69 @@ export const LEAVES: Leaf[] = [
 ];
 
 const NAME_PREFIXES = [
-  '锦绣', '优品', '悦享', '星辰', '东方', '云裳', '禾木', '山野', '初见', '南国', '北辰', '小鹿', '蜜桃',
-  '青柠', '木子', '花间', '拾光', '半夏', '知味', '良品', '匠心', '简约', '暖阳', '晨曦', '一品', '百草',
-  '金秋', '海蓝', '米兰', '橙子', '森林', '喵呜', '熊猫', '鹿角', '清风', '明月', '乐活', '趣玩', '天天',
-  '美好', '佳禾', '素然', '万象', '小满', '知秋', '栖木', '朵朵', '布丁', '阿福', '大吉',
+  '锦绣',
+  '优品',
+  '悦享',
+  '星辰',
+  '东方',
+  '云裳',
+  '禾木',
+  '山野',
+  '初见',
+  '南国',
+  '北辰',
+  '小鹿',
+  '蜜桃',
+  '青柠',
+  '木子',
+  '花间',
+  '拾光',
+  '半夏',
+  '知味',
+  '良品',
+  '匠心',
+  '简约',
+  '暖阳',
+  '晨曦',
+  '一品',
+  '百草',
+  '金秋',
+  '海蓝',
+  '米兰',
+  '橙子',
+  '森林',
+  '喵呜',
+  '熊猫',
+  '鹿角',
+  '清风',
+  '明月',
+  '乐活',
+  '趣玩',
+  '天天',
+  '美好',
+  '佳禾',
+  '素然',
+  '万象',
+  '小满',
+  '知秋',
+  '栖木',
+  '朵朵',
+  '布丁',
+  '阿福',
+  '大吉',
 ];
 const NAME_CITIES = ['杭州', '义乌', '广州', '深圳', '上海', '苏州', '成都', '福建', '潮汕', '云南', '东北', '新疆', '景德镇', '临沂'];
 const NAME_SUFFIXES = new Weighted<string>([
-  ['旗舰店', 25], ['专营店', 15], ['专卖店', 10], ['官方店', 5], ['小店', 15], ['工厂店', 10],
-  ['精品店', 8], ['的店', 5], ['严选', 4], ['铺子', 3],
+  ['旗舰店', 25],
+  ['专营店', 15],
+  ['专卖店', 10],
+  ['官方店', 5],
+  ['小店', 15],
+  ['工厂店', 10],
+  ['精品店', 8],
+  ['的店', 5],
+  ['严选', 4],
+  ['铺子', 3],
 ]);
 // A few names carry ASCII quotes or commas so that CSV quoting is exercised.
 const LATIN_BRANDS = ['Sunny Day', 'Hello Mori', 'Blue Fox', 'Little Tree', 'Mr.Chen'];
@@ -84,10 +138,7 @@ function csvField(value: string): string {
 
 /** The rows of categories.csv: top-level categories, then the leaves. */
 export function categoryLines(): string[] {
-  return [
-    ...TOP_CATEGORIES.map(([id, name]) => `${id},${csvField(name)},\n`),
-    ...LEAVES.map((l) => `${l.id},${csvField(l.name)},${l.parentId}\n`),
-  ];
+  return [...TOP_CATEGORIES.map(([id, name]) => `${id},${csvField(name)},\n`), ...LEAVES.map((l) => `${l.id},${csvField(l.name)},${l.parentId}\n`)];
 }
 
 /** The rows of shops.csv. */

@@ -114,7 +114,10 @@ function chooseTargets(seed: number, shops: Shop[]): { shop: Shop; target: Targe
     (share <= 0.035 ? small : large)[s.leaf].push(s);
   }
   const pools = LEAVES.map((_, leaf) => [...large[leaf].sort((x, y) => y.lambda - x.lambda), ...shuffle(small[leaf], rng)]);
-  const leafOrder = shuffle(LEAVES.map((_, i) => i), rng);
+  const leafOrder = shuffle(
+    LEAVES.map((_, i) => i),
+    rng,
+  );
   const kinds: Target[] = ['severe', 'restricted', 'warning'];
   const wanted: { leaf: number; target: Target }[] = [];
   const round = (r: number) => leafOrder.forEach((leaf, j) => wanted.push({ leaf, target: kinds[(j + r) % 3] }));
@@ -209,8 +212,7 @@ function evaluateShop(n: Int32Array, k: Int32Array, catN: Float64Array, catKOthe
   let lifts = 0;
   for (let d = 0; d < n.length; d++) {
     const sumK = catKOthers[d] + k[d];
-    const flagged =
-      d >= firstComplete && n[d] >= MIN_ORDERS && k[d] >= MIN_INTERVENTIONS && sumK > 0 && k[d] * catN[d] >= FLAG_RATIO * n[d] * sumK;
+    const flagged = d >= firstComplete && n[d] >= MIN_ORDERS && k[d] >= MIN_INTERVENTIONS && sumK > 0 && k[d] * catN[d] >= FLAG_RATIO * n[d] * sumK;
     if (flagged) {
       run++;
       clean = 0;

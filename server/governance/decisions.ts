@@ -57,14 +57,36 @@ export async function decide(
     `INSERT INTO decisions (id, shop_id, action, reason, effective_day, until_day, episode_start, actor, role, decided_at, episode_level)
      VALUES ($id, $shopId, $action, $reason, $day::DATE, $until::DATE, $episodeStart::DATE, $actor, $role, now(), $episodeLevel)`,
     {
-      id, shopId, action: body.action, reason: body.reason, day, until: body.until ?? null,
-      episodeStart: episode?.start ?? null, episodeLevel: episode?.level ?? null, actor: who.subject, role: who.role,
+      id,
+      shopId,
+      action: body.action,
+      reason: body.reason,
+      day,
+      until: body.until ?? null,
+      episodeStart: episode?.start ?? null,
+      episodeLevel: episode?.level ?? null,
+      actor: who.subject,
+      role: who.role,
     },
   );
   if (body.action === 'lift_early') await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
-    decisionId: id, reason: body.reason, until: body.until ?? null, stateDate: day, episodeStart: episode?.start ?? null, episodeLevel: episode?.level ?? null,
-    numbers: before && { orders: before.orders, interventions: before.interventions, rate: before.rate, categoryMean: before.categoryMean, ratio: before.ratio, level: before.level, consecutiveFlaggedDays: before.consecutiveFlaggedDays, policyVersion: before.policyVersion },
+    decisionId: id,
+    reason: body.reason,
+    until: body.until ?? null,
+    stateDate: day,
+    episodeStart: episode?.start ?? null,
+    episodeLevel: episode?.level ?? null,
+    numbers: before && {
+      orders: before.orders,
+      interventions: before.interventions,
+      rate: before.rate,
+      categoryMean: before.categoryMean,
+      ratio: before.ratio,
+      level: before.level,
+      consecutiveFlaggedDays: before.consecutiveFlaggedDays,
+      policyVersion: before.policyVersion,
+    },
   });
   const row = await queryOne<Decision>(conn, `SELECT ${DECISION_COLUMNS} FROM decisions WHERE id = $id`, { id });
   return row!;
@@ -79,11 +101,19 @@ export async function fileAppeal(conn: DuckDBConnection, who: Principal, shopId:
   if (!range) throw notFound('no data has been loaded yet');
   const episode = await activeEpisode(conn, shopId, range.last);
   if (!episode) throw conflict(`shop ${shopId} has no restriction in force on ${range.last} to appeal`);
-  const pending = await queryOne(conn, "SELECT 1 AS one FROM appeals WHERE shop_id = $shopId AND episode_start = $start::DATE AND state = 'pending'", { shopId, start: episode.start });
+  const pending = await queryOne(conn, "SELECT 1 AS one FROM appeals WHERE shop_id = $shopId AND episode_start = $start::DATE AND state = 'pending'", {
+    shopId,
+    start: episode.start,
+  });
   if (pending) throw conflict(`an appeal on the restriction since ${episode.start} is already waiting for an answer`);
   const id = await nextId(conn);
   await conn.run("INSERT INTO appeals VALUES ($id, $shopId, $start::DATE, $level, $text, 'pending', $actor, now(), NULL, NULL, NULL)", {
-    id, shopId, start: episode.start, level: episode.level, text, actor: who.subject,
+    id,
+    shopId,
+    start: episode.start,
+    level: episode.level,
+    text,
+    actor: who.subject,
   });
   await appendAudit(conn, who, 'appeal.filed', shopId, { appealId: id, episodeStart: episode.start, level: episode.level, text });
   return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
@@ -100,20 +130,33 @@ export async function listAppeals(conn: DuckDBConnection, filter: { state?: stri
 }
 
 /** A reviewer's answer; accepting lifts the restriction early, with the appeal as the reason. */
-export async function answerAppeal(conn: DuckDBConnection, who: Principal, id: number, answer: { decision: 'accept' | 'reject'; reason: string }): Promise<Appeal> {
+export async function answerAppeal(
+  conn: DuckDBConnection,
+  who: Principal,
+  id: number,
+  answer: { decision: 'accept' | 'reject'; reason: string },
+): Promise<Appeal> {
   const appeal = await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id });
   if (!appeal) throw notFound(`appeal ${id} is not known`);
   if (appeal.state !== 'pending') throw conflict(`appeal ${id} was already ${appeal.state}`);
   const state = answer.decision === 'accept' ? 'accepted' : 'rejected';
   await conn.run('UPDATE appeals SET state = $state, answered_by = $actor, answered_at = now(), answer_reason = $reason WHERE id = $id', {
-    id, state, actor: who.subject, reason: answer.reason,
+    id,
+    state,
+    actor: who.subject,
+    reason: answer.reason,
   });
   // Accepting lifts the episode appealed, if it is still the one in force; an episode that has lifted
   // already leaves nothing to lift, and a later episode is not the one appealed.
   const range = await dataRange(conn);
   const episode = range && (await activeEpisode(conn, appeal.shopId, range.last));
   const lifts = answer.decision === 'accept' && !!episode && episode.start === appeal.episodeStart;
-  await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, { appealId: id, reason: answer.reason, episodeStart: appeal.episodeStart, liftsEpisode: lifts });
+  await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, {
+    appealId: id,
+    reason: answer.reason,
+    episodeStart: appeal.episodeStart,
+    liftsEpisode: lifts,
+  });
   if (lifts) await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
   return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
 }

@@ -210,7 +210,8 @@ async function loadFile(
       `SELECT t.*, s.${spec.id} AS id FROM (${check}) AS t(line, column_name, reason) JOIN stage s USING (line) ORDER BY line`,
     );
     if (bad.length === 0) continue;
-    for (const row of bad) reject(row.line, row.column_name, row.reason.startsWith(`${row.column_name}: `) ? row.reason : `${row.column_name}: ${row.reason}`, row.id);
+    for (const row of bad)
+      reject(row.line, row.column_name, row.reason.startsWith(`${row.column_name}: `) ? row.reason : `${row.column_name}: ${row.reason}`, row.id);
     await conn.run(`DELETE FROM stage WHERE line IN (SELECT t.line FROM (${check}) AS t(line, column_name, reason))`);
   }
   await noteAffectedDays(conn, spec, ctx.timeZone, ctx.countBasis, affected);
@@ -239,7 +240,10 @@ interface Affected {
 async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZone: string, countBasis: string, affected: Affected): Promise<void> {
   let sql: string | null = null;
   if (spec.kind === 'shops') {
-    const changed = await queryRows(conn, 'SELECT 1 AS one FROM stage s LEFT JOIN shops t USING (shop_id) WHERE t.shop_id IS NULL OR t.category_id <> s.category_id LIMIT 1');
+    const changed = await queryRows(
+      conn,
+      'SELECT 1 AS one FROM stage s LEFT JOIN shops t USING (shop_id) WHERE t.shop_id IS NULL OR t.category_id <> s.category_id LIMIT 1',
+    );
     if (changed.length > 0) affected.full = true;
     return;
   }
@@ -256,7 +260,9 @@ async function noteAffectedDays(conn: DuckDBConnection, spec: TableSpec, timeZon
     }
   }
   if (!sql) return;
-  const rows = await queryRows<{ day: string | null }>(conn, `SELECT strftime(CAST(timezone($tz, min(t)) AS DATE), '%Y-%m-%d') AS day FROM (${sql})`, { tz: timeZone });
+  const rows = await queryRows<{ day: string | null }>(conn, `SELECT strftime(CAST(timezone($tz, min(t)) AS DATE), '%Y-%m-%d') AS day FROM (${sql})`, {
+    tz: timeZone,
+  });
   const day = rows[0]?.day;
   if (day && (affected.from === null || day < affected.from)) affected.from = day;
 }
@@ -274,20 +280,36 @@ async function logBatch(
   const batchId = rows[0].id;
   const outcome = exitCode === 0 ? 'loaded' : exitCode === 3 ? 'loaded_with_rejects' : 'nothing_loaded';
   await conn.run('INSERT INTO ingest_batches VALUES ($id, $source, $started::TIMESTAMPTZ, now(), $files, $accepted, $rejected, $outcome)', {
-    id: batchId, source, started: started.toISOString(), files: reports.length, accepted, rejected, outcome,
+    id: batchId,
+    source,
+    started: started.toISOString(),
+    files: reports.length,
+    accepted,
+    rejected,
+    outcome,
   });
   for (const r of reports) {
     await conn.run('INSERT INTO ingest_files VALUES ($id, $file, $kind, $accepted, $rejected, $error)', {
-      id: batchId, file: r.file, kind: r.kind, accepted: r.accepted, rejected: r.rejected, error: r.error ?? null,
+      id: batchId,
+      file: r.file,
+      kind: r.kind,
+      accepted: r.accepted,
+      rejected: r.rejected,
+      error: r.error ?? null,
     });
     if (r.rejects.length > 0) {
-      await appendColumns(conn, 'ingest_rejects', [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR], [
-        r.rejects.map(() => BigInt(batchId)),
-        r.rejects.map(() => r.file),
-        r.rejects.map((x) => BigInt(x.line)),
-        r.rejects.map((x) => x.column),
-        r.rejects.map((x) => x.reason),
-      ]);
+      await appendColumns(
+        conn,
+        'ingest_rejects',
+        [BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR],
+        [
+          r.rejects.map(() => BigInt(batchId)),
+          r.rejects.map(() => r.file),
+          r.rejects.map((x) => BigInt(x.line)),
+          r.rejects.map((x) => x.column),
+          r.rejects.map((x) => x.reason),
+        ],
+      );
     }
   }
   return batchId;

@@ -118,20 +118,24 @@ export async function* readParquet(db: Database, file: string, columns: string[]
   // pooled one, perhaps the only one (DB_POOL_SIZE=1), and an unreadable file must not abort its
   // transaction. A file that fails to read, now or midway, is refused whole.
   const read = (sql: string, params: Record<string, string | number>) =>
-    db.readAside((conn) => conn.runAndReadAll(sql, params)).catch((error: Error) => {
-      throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
-    });
+    db
+      .readAside((conn) => conn.runAndReadAll(sql, params))
+      .catch((error: Error) => {
+        throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
+      });
   const described = await read('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file });
   const names = described.getRowObjectsJS().map((r) => r.column_name as string);
   const missing = columns.filter((c) => !names.includes(c));
   const extra = names.filter((n) => !columns.includes(n));
   if (missing.length > 0 || extra.length > 0) {
-    throw new FileError(`has the columns '${names.join(',')}'; expected '${columns.join(',')}'` + (missing.length ? ` (missing ${missing.join(', ')})` : '') + (extra.length ? ` (unexpected ${extra.join(', ')})` : ''));
+    throw new FileError(
+      `has the columns '${names.join(',')}'; expected '${columns.join(',')}'` +
+        (missing.length ? ` (missing ${missing.join(', ')})` : '') +
+        (extra.length ? ` (unexpected ${extra.join(', ')})` : ''),
+    );
   }
   const select = columns.map((c) => `coalesce(CAST("${c.replaceAll('"', '')}" AS VARCHAR), '')`).join(', ');
-  const total = Number(
-    (await read('SELECT count(*) AS n FROM read_parquet($file)', { file })).getRowObjectsJS()[0].n,
-  );
+  const total = Number((await read('SELECT count(*) AS n FROM read_parquet($file)', { file })).getRowObjectsJS()[0].n);
   // Read in slices, each read whole before its rows go to the writer's stage.
   const SLICE = 100_000;
   for (let start = 0; start < total; start += SLICE) {

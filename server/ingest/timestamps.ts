@@ -30,7 +30,13 @@ class ZoneOffsets {
     this.format = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
-      era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
   }
   at(utcMs: number): number {
@@ -71,7 +77,12 @@ export function parseTimestamp(text: string, timeZone: string): TimestampResult 
   const m = TIMESTAMP.exec(text);
   if (!m) return { error: `not an ISO 8601 date and time: '${clip(text)}'` };
   const [, ys, mos, ds, hs, mis, ss, frac, offset] = m;
-  const year = Number(ys), month = Number(mos), day = Number(ds), hour = Number(hs), minute = Number(mis), second = ss ? Number(ss) : 0;
+  const year = Number(ys),
+    month = Number(mos),
+    day = Number(ds),
+    hour = Number(hs),
+    minute = Number(mis),
+    second = ss ? Number(ss) : 0;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return { error: `not a valid date and time: '${clip(text)}'` };
   }
@@ -85,7 +96,8 @@ export function parseTimestamp(text: string, timeZone: string): TimestampResult 
   } else {
     const sign = offset[0] === '-' ? -1 : 1;
     const digits = offset.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2)), om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    const oh = Number(digits.slice(0, 2)),
+      om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
     if (oh > 18 || om > 59) return { error: `not a valid UTC offset: '${clip(text)}'` };
     utcMs = wallMs - sign * (oh * 60 + om) * 60_000;
   }
@@ -98,7 +110,9 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function isDay(text: string): boolean {
   const m = DAY.exec(text);
   if (!m) return false;
-  const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]);
+  const year = Number(m[1]),
+    month = Number(m[2]),
+    day = Number(m[3]);
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 

@@ -26,7 +26,16 @@ export interface RefreshSummary {
 }
 
 const DAY_MS = 86_400_000;
-const TEMP_TABLES = ['tmp_daily_orders', 'tmp_window_deltas', 'tmp_shop_counts', 'tmp_category_day', 'tmp_policy_periods', 'tmp_shop_flags', 'tmp_levels', 'tmp_walk'];
+const TEMP_TABLES = [
+  'tmp_daily_orders',
+  'tmp_window_deltas',
+  'tmp_shop_counts',
+  'tmp_category_day',
+  'tmp_policy_periods',
+  'tmp_shop_flags',
+  'tmp_levels',
+  'tmp_walk',
+];
 
 function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
@@ -86,18 +95,29 @@ export interface ComputeOptions {
  * tmp_shop_counts, tmp_category_day, tmp_shop_flags and tmp_levels (walk results). Reads the stored
  * tables, writes none of them.
  */
-export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>, options: ComputeOptions = {}): Promise<Computed | null> {
+export async function compute(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  lifts: Map<string, LiftOverride[]>,
+  options: ComputeOptions = {},
+): Promise<Computed | null> {
   const policy = schedule.active;
   const range = await computeRange(conn, policy);
   if (!range) return null;
-  const stored = await queryOne<{ first: string; last: string }>(conn, "SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last FROM data_range");
+  const stored = await queryOne<{ first: string; last: string }>(
+    conn,
+    "SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last FROM data_range",
+  );
   // Resuming needs stored metrics of the day before, computed with the same first day.
   let from = options.from && stored && stored.first === range.first && options.from > range.first ? options.from : range.first;
   if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
   const full = from === range.first;
   const p = { from, full, last: range.last, first: range.first, tz: policy.timeZone, window: policy.windowDays };
   if (options.reuseCounts) {
-    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day WHERE day >= $from::DATE', { from });
+    await conn.run(
+      'CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day WHERE day >= $from::DATE',
+      { from },
+    );
     await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
   } else {
     const seam = await usesSeam(conn);
@@ -106,10 +126,16 @@ export async function compute(conn: DuckDBConnection, schedule: PolicySchedule, 
     await conn.run(sql.SHOP_COUNTS, { from, last: p.last, full });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }
-  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)');
+  await conn.run(
+    'CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)',
+  );
   for (const period of schedule.periods()) {
     await conn.run('INSERT INTO tmp_policy_periods VALUES ($from::DATE, $to::DATE, $ratio, $minOrders, $minInterventions)', {
-      from: period.from, to: period.to, ratio: period.policy.flagRatio, minOrders: period.policy.floors.minOrders, minInterventions: period.policy.floors.minInterventions,
+      from: period.from,
+      to: period.to,
+      ratio: period.policy.flagRatio,
+      minOrders: period.policy.floors.minOrders,
+      minInterventions: period.policy.floors.minInterventions,
     });
   }
   await conn.run(sql.SHOP_FLAGS, { first: p.first, from, full, window: p.window, method: policy.categoryMean });
@@ -147,10 +173,21 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   await appendEpisodes(conn, computed.episodes);
   const policy = schedule.active;
   await conn.run('DELETE FROM data_range');
-  await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', { ...computed.range, window: policy.windowDays, version: policy.version });
+  await conn.run('INSERT INTO data_range VALUES ($first::DATE, $last::DATE, $window, $version, now())', {
+    ...computed.range,
+    window: policy.windowDays,
+    version: policy.version,
+  });
   const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_flags');
   await dropTemp(conn);
-  return { range: computed.range, from, shopDays: count?.n ?? 0, flaggedShops: computed.walkedShops.length, episodes: computed.episodes.length, ms: performance.now() - started };
+  return {
+    range: computed.range,
+    from,
+    shopDays: count?.n ?? 0,
+    flaggedShops: computed.walkedShops.length,
+    episodes: computed.episodes.length,
+    ms: performance.now() - started,
+  };
 }
 
 /** Appends episodes to restriction_episodes through a staging table (one append, not a statement each). */
@@ -159,20 +196,25 @@ async function appendEpisodes(conn: DuckDBConnection, episodes: { shopId: string
   await conn.run(`CREATE OR REPLACE TEMP TABLE tmp_episodes (shop_id VARCHAR, level VARCHAR, codes VARCHAR, start_day DATE, end_day DATE,
     orders INTEGER, interventions INTEGER, rate DOUBLE, category_mean DOUBLE, ratio DOUBLE, flagged_days INTEGER, policy_version VARCHAR)`);
   const col = <T>(f: (x: { shopId: string; episode: Episode }) => T) => episodes.map(f);
-  await appendColumns(conn, 'tmp_episodes', [VARCHAR, VARCHAR, VARCHAR, DATE, DATE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, VARCHAR], [
-    col((x) => x.shopId),
-    col((x) => x.episode.level),
-    col((x) => JSON.stringify(x.episode.codes)),
-    col((x) => dateValue(x.episode.startDay)),
-    col((x) => (x.episode.endDay ? dateValue(x.episode.endDay) : null)),
-    col((x) => x.episode.orders),
-    col((x) => x.episode.interventions),
-    col((x) => x.episode.rate),
-    col((x) => x.episode.categoryMean),
-    col((x) => x.episode.ratio),
-    col((x) => x.episode.flaggedDays),
-    col((x) => x.episode.policyVersion),
-  ]);
+  await appendColumns(
+    conn,
+    'tmp_episodes',
+    [VARCHAR, VARCHAR, VARCHAR, DATE, DATE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, VARCHAR],
+    [
+      col((x) => x.shopId),
+      col((x) => x.episode.level),
+      col((x) => JSON.stringify(x.episode.codes)),
+      col((x) => dateValue(x.episode.startDay)),
+      col((x) => (x.episode.endDay ? dateValue(x.episode.endDay) : null)),
+      col((x) => x.episode.orders),
+      col((x) => x.episode.interventions),
+      col((x) => x.episode.rate),
+      col((x) => x.episode.categoryMean),
+      col((x) => x.episode.ratio),
+      col((x) => x.episode.flaggedDays),
+      col((x) => x.episode.policyVersion),
+    ],
+  );
   await conn.run(`INSERT INTO restriction_episodes SELECT shop_id, level, codes::VARCHAR[], start_day, end_day, orders, interventions, rate,
     category_mean, ratio, flagged_days, policy_version FROM tmp_episodes`);
   await conn.run('DROP TABLE tmp_episodes');
@@ -190,7 +232,13 @@ interface SeriesRow {
 }
 
 /** Walks the days from `from` of every shop that needs it; the others are at level none throughout. */
-async function walkLevels(conn: DuckDBConnection, schedule: PolicySchedule, lifts: Map<string, LiftOverride[]>, from: string, full: boolean): Promise<{ walkedShops: string[]; episodes: { shopId: string; episode: Episode }[] }> {
+async function walkLevels(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  lifts: Map<string, LiftOverride[]>,
+  from: string,
+  full: boolean,
+): Promise<{ walkedShops: string[]; episodes: { shopId: string; episode: Episode }[] }> {
   await conn.run('CREATE OR REPLACE TEMP TABLE tmp_levels (shop_id VARCHAR, day DATE, level VARCHAR, run_days INTEGER, clean_days INTEGER)');
   const walk = await queryRows<{ shop_id: string; run_days: number; clean_days: number }>(conn, sql.WALK_SHOPS, { from, full });
   await conn.run('CREATE OR REPLACE TEMP TABLE tmp_walk (shop_id VARCHAR)');
@@ -198,29 +246,57 @@ async function walkLevels(conn: DuckDBConnection, schedule: PolicySchedule, lift
   const rows = await queryRows<SeriesRow>(conn, sql.WALK_SERIES);
   const openRows = full
     ? []
-    : await queryRows<{ shop_id: string; level: 'restricted' | 'severe'; codes: string[]; start_day: string; orders: number; interventions: number; rate: number | null; category_mean: number | null; ratio: number | null; flagged_days: number; policy_version: string }>(
-        conn,
-        sql.OPEN_EPISODES,
-        { from },
-      );
+    : await queryRows<{
+        shop_id: string;
+        level: 'restricted' | 'severe';
+        codes: string[];
+        start_day: string;
+        orders: number;
+        interventions: number;
+        rate: number | null;
+        category_mean: number | null;
+        ratio: number | null;
+        flagged_days: number;
+        policy_version: string;
+      }>(conn, sql.OPEN_EPISODES, { from });
   const openByShop = new Map<string, Episode[]>();
   for (const r of openRows) {
     const list = openByShop.get(r.shop_id) ?? [];
-    list.push({ level: r.level, codes: r.codes, startDay: r.start_day, endDay: null, orders: r.orders, interventions: r.interventions, rate: r.rate, categoryMean: r.category_mean, ratio: r.ratio, flaggedDays: r.flagged_days, policyVersion: r.policy_version });
+    list.push({
+      level: r.level,
+      codes: r.codes,
+      startDay: r.start_day,
+      endDay: null,
+      orders: r.orders,
+      interventions: r.interventions,
+      rate: r.rate,
+      categoryMean: r.category_mean,
+      ratio: r.ratio,
+      flaggedDays: r.flagged_days,
+      policyVersion: r.policy_version,
+    });
     openByShop.set(r.shop_id, list);
   }
   const stateOf = new Map(walk.map((w) => [w.shop_id, w]));
   const out = { shop: [] as string[], day: [] as DuckDBDateValue[], level: [] as string[], run: [] as number[], clean: [] as number[] };
   const allEpisodes: { shopId: string; episode: Episode }[] = [];
   const policyOn = (day: string) => schedule.on(day);
-  for (let start = 0; start < rows.length; ) {
+  for (let start = 0; start < rows.length;) {
     const shopId = rows[start].shop_id;
     let end = start;
     while (end < rows.length && rows[end].shop_id === shopId) end++;
     const days: DayInput[] = [];
     for (let i = start; i < end; i++) {
       const r = rows[i];
-      days.push({ day: r.day, flagged: r.flagged, orders: r.orders, interventions: r.interventions, rate: r.rate, categoryMean: r.category_mean, ratio: r.ratio });
+      days.push({
+        day: r.day,
+        flagged: r.flagged,
+        orders: r.orders,
+        interventions: r.interventions,
+        rate: r.rate,
+        categoryMean: r.category_mean,
+        ratio: r.ratio,
+      });
     }
     const state = stateOf.get(shopId);
     const resume = { run: state?.run_days ?? 0, clean: state?.clean_days ?? 0, open: openByShop.get(shopId) ?? [] };

@@ -15,13 +15,27 @@ export function sameStructure(a: Policy, b: Policy): boolean {
   return STRUCTURAL_KEYS.every((key) => a[key] === b[key]);
 }
 
-export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySchedule, candidate: Policy, date: string, effectiveFrom?: string | null): Promise<Simulation> {
+export async function simulatePolicy(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  candidate: Policy,
+  date: string,
+  effectiveFrom?: string | null,
+): Promise<Simulation> {
   const started = performance.now();
   const active = schedule.active;
   const plan = await planActivation(conn, candidate, effectiveFrom);
   try {
     await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: sameStructure(active, candidate) });
-    const rows = await queryRows<{ shop_id: string; shop_name: string; category_id: string; category_name: string; was: string; now: string; ratio: number | null }>(
+    const rows = await queryRows<{
+      shop_id: string;
+      shop_name: string;
+      category_id: string;
+      category_name: string;
+      was: string;
+      now: string;
+      ratio: number | null;
+    }>(
       conn,
       `SELECT f.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
          d.level AS was, coalesce(l.level, 'none') AS now, f.ratio
@@ -38,7 +52,12 @@ export async function simulatePolicy(conn: DuckDBConnection, schedule: PolicySch
     for (const r of rows) {
       let cat = categories.get(r.category_id);
       if (!cat) {
-        cat = { categoryId: r.category_id, categoryName: r.category_name, active: { warning: 0, restricted: 0, severe: 0 }, candidate: { warning: 0, restricted: 0, severe: 0 } };
+        cat = {
+          categoryId: r.category_id,
+          categoryName: r.category_name,
+          active: { warning: 0, restricted: 0, severe: 0 },
+          candidate: { warning: 0, restricted: 0, severe: 0 },
+        };
         categories.set(r.category_id, cat);
       }
       const was = (r.was ?? 'none') as Simulation['changes'][number]['from'];

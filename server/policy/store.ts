@@ -24,14 +24,23 @@ export async function ensureActivePolicy(conn: DuckDBConnection): Promise<Policy
   return activePolicy(conn);
 }
 
-export async function policyVersions(conn: DuckDBConnection): Promise<{ version: string; createdAt: string; createdBy: string; active: boolean; effectiveFrom: string | null; policy: Policy }[]> {
+export async function policyVersions(
+  conn: DuckDBConnection,
+): Promise<{ version: string; createdAt: string; createdBy: string; active: boolean; effectiveFrom: string | null; policy: Policy }[]> {
   const rows = await queryRows<{ version: string; body: string; created_at: string; created_by: string; active: boolean; effective_from: string | null }>(
     conn,
     `SELECT version, body::VARCHAR AS body, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, created_by, active,
        strftime(effective_from, '%Y-%m-%d') AS effective_from
      FROM policy_versions ORDER BY created_at`,
   );
-  return rows.map((r) => ({ version: r.version, createdAt: r.created_at, createdBy: r.created_by, active: r.active, effectiveFrom: r.effective_from, policy: parsePolicy(JSON.parse(r.body), 'policy_versions') }));
+  return rows.map((r) => ({
+    version: r.version,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    active: r.active,
+    effectiveFrom: r.effective_from,
+    policy: parsePolicy(JSON.parse(r.body), 'policy_versions'),
+  }));
 }
 
 export interface ActivationPlan {
@@ -57,7 +66,7 @@ export async function planActivation(conn: DuckDBConnection, candidate: Policy, 
   if (range && effectiveFrom !== null && effectiveFrom < range.first) throw badRequest(`effectiveFrom: ${effectiveFrom} is before the data (${range.first})`);
   const latest = await queryOne<{ version: string; from: string }>(
     conn,
-    "SELECT version, strftime(effective_from, '%Y-%m-%d') AS \"from\" FROM policy_versions WHERE effective_from IS NOT NULL ORDER BY effective_from DESC LIMIT 1",
+    'SELECT version, strftime(effective_from, \'%Y-%m-%d\') AS "from" FROM policy_versions WHERE effective_from IS NOT NULL ORDER BY effective_from DESC LIMIT 1',
   );
   if (latest && effectiveFrom === null) throw badRequest(`effectiveFrom: required, since version ${latest.version} takes effect on ${latest.from}`);
   if (latest && effectiveFrom !== null && effectiveFrom <= latest.from) {
@@ -94,7 +103,10 @@ export async function activatePolicy(
   await ensureActivePolicy(conn);
   await conn.run('UPDATE policy_versions SET active = false WHERE active');
   await conn.run('INSERT INTO policy_versions VALUES ($version, $body::JSON, now(), $actor, true, $from::DATE)', {
-    version: candidate.version, body: JSON.stringify(candidate), actor, from: effectiveFrom,
+    version: candidate.version,
+    body: JSON.stringify(candidate),
+    actor,
+    from: effectiveFrom,
   });
   const changed = (Object.keys(candidate) as (keyof Policy)[]).filter((k) => k !== 'version' && JSON.stringify(candidate[k]) !== JSON.stringify(active[k]));
   return { version: candidate.version, effectiveFrom, changed };

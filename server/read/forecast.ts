@@ -98,10 +98,26 @@ function project(input: ForecastInput, extraOnNextDay: number, days: number): Pr
       const categoryInterventions = input.category.interventions - input.shop.interventions + interventions;
       mean = categoryOrders > 0 ? categoryInterventions / categoryOrders : null;
       // Same comparison as the SQL, cross-multiplied so that exactly the threshold counts as flagged.
-      flagged = judged && complete && orders > 0 && categoryOrders > 0 && categoryInterventions > 0 && interventions * categoryOrders >= policy.flagRatio * orders * categoryInterventions * (1 - 1e-12);
+      flagged =
+        judged &&
+        complete &&
+        orders > 0 &&
+        categoryOrders > 0 &&
+        categoryInterventions > 0 &&
+        interventions * categoryOrders >= policy.flagRatio * orders * categoryInterventions * (1 - 1e-12);
     }
     const ratio = rate !== null && mean ? rate / mean : null;
-    out.push({ date: day, policyVersion: policy.version, orders, interventions, rate, mean, threshold: mean === null ? null : policy.flagRatio * mean, ratio, flagged });
+    out.push({
+      date: day,
+      policyVersion: policy.version,
+      orders,
+      interventions,
+      rate,
+      mean,
+      threshold: mean === null ? null : policy.flagRatio * mean,
+      ratio,
+      flagged,
+    });
   }
   return out;
 }
@@ -122,7 +138,15 @@ export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId' | 'c
   const future = project(input, 0, horizon);
   const days: DayInput[] = [
     ...history,
-    ...future.map((p) => ({ day: p.date, flagged: p.flagged, orders: Math.round(p.orders), interventions: p.interventions, rate: p.rate, categoryMean: p.mean, ratio: p.ratio })),
+    ...future.map((p) => ({
+      day: p.date,
+      flagged: p.flagged,
+      orders: Math.round(p.orders),
+      interventions: p.interventions,
+      rate: p.rate,
+      categoryMean: p.mean,
+      ratio: p.ratio,
+    })),
   ];
   const { levels } = evaluateShop(days, policy, input.lifts);
   const todayLevel = levels[history.length - 1] ?? 'none';
@@ -156,7 +180,14 @@ export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId' | 'c
     liftOn: restrictedToday && firstNone >= 0 ? future[firstNone].date : null,
     headroom7d: headroom,
     points: future.slice(0, 30).map((p, i) => ({
-      date: p.date, orders: p.orders, interventions: p.interventions, rate: p.rate, threshold: p.threshold, flagged: p.flagged, level: futureLevels[i], policyVersion: p.policyVersion,
+      date: p.date,
+      orders: p.orders,
+      interventions: p.interventions,
+      rate: p.rate,
+      threshold: p.threshold,
+      flagged: p.flagged,
+      level: futureLevels[i],
+      policyVersion: p.policyVersion,
     })),
   };
 }
@@ -175,7 +206,14 @@ export async function loadForecast(
 ): Promise<Omit<Forecast, 'categoryComparable' | 'minPeerShops'> | null> {
   const active = schedule.active;
   const from = addDays(date, -(active.windowDays - 1));
-  const today = await queryOne<{ orders: number; interventions: number; category_orders: number; category_interventions: number; other_rate_sum: number | null; other_shops: number }>(
+  const today = await queryOne<{
+    orders: number;
+    interventions: number;
+    category_orders: number;
+    category_interventions: number;
+    other_rate_sum: number | null;
+    other_shops: number;
+  }>(
     conn,
     `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
        (SELECT sum(o.interventions / o.orders) FROM shop_day o
@@ -186,7 +224,15 @@ export async function loadForecast(
     { shopId, date },
   );
   if (!today) return null;
-  const history = await queryRows<{ day: string; flagged: boolean; orders: number; interventions: number; rate: number | null; category_mean: number | null; ratio: number | null }>(
+  const history = await queryRows<{
+    day: string;
+    flagged: boolean;
+    orders: number;
+    interventions: number;
+    rate: number | null;
+    category_mean: number | null;
+    ratio: number | null;
+  }>(
     conn,
     `SELECT strftime(day, '%Y-%m-%d') AS day, flagged, orders, interventions, rate, category_mean, ratio
      FROM shop_day WHERE shop_id = $shopId AND day <= $date::DATE ORDER BY day`,
@@ -211,7 +257,15 @@ export async function loadForecast(
     date,
     firstDay,
     policy: (day) => schedule.on(day),
-    history: history.map((h) => ({ day: h.day, flagged: h.flagged, orders: h.orders, interventions: h.interventions, rate: h.rate, categoryMean: h.category_mean, ratio: h.ratio })),
+    history: history.map((h) => ({
+      day: h.day,
+      flagged: h.flagged,
+      orders: h.orders,
+      interventions: h.interventions,
+      rate: h.rate,
+      categoryMean: h.category_mean,
+      ratio: h.ratio,
+    })),
     lifts,
     dailyOrders: new Map(orderDays.map((o) => [o.day, o.n])),
     lastCaseDays: caseDays.map((c) => c.day),

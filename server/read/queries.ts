@@ -116,9 +116,9 @@ type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string
 
 function toMetrics(row: ShopMetricsRow): ShopMetrics {
   const { windowFrom, restrictions, ...rest } = row;
-  const list = (restrictions ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }[]) : []).map((r) =>
-    r.exemptUntil ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil } : { code: r.code, since: r.since },
-  );
+  const list = (
+    restrictions ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }[]) : []
+  ).map((r) => (r.exemptUntil ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil } : { code: r.code, since: r.since }));
   return { ...rest, window: { from: windowFrom, to: row.date }, restrictions: list };
 }
 
@@ -164,7 +164,11 @@ export async function flaggedShops(
      LIMIT $limit OFFSET $offset`,
     { ...filters, windowDays: range.windowDays, limit: query.limit, offset: query.offset },
   );
-  const restrictions = await restrictionsOn(conn, rows.map((r) => r.shopId), query.date);
+  const restrictions = await restrictionsOn(
+    conn,
+    rows.map((r) => r.shopId),
+    query.date,
+  );
   const version = await versionOn(conn, range, query.date);
   return { total: total?.n ?? 0, items: rows.map((r) => toShopMetrics(r, restrictions.get(r.shopId) ?? [], version)) };
 }

@@ -148,7 +148,10 @@ export async function shopPeers(conn: DuckDBConnection, shopId: string, date: st
   );
   const me = rows.find((r) => r.shop_id === shopId);
   if (!me) return null;
-  const judged = rows.filter((r) => r.judged && r.rate !== null).map((r) => r.rate as number).sort((a, b) => a - b);
+  const judged = rows
+    .filter((r) => r.judged && r.rate !== null)
+    .map((r) => r.rate as number)
+    .sort((a, b) => a - b);
   const peers = rows.filter((r) => r.shop_id !== shopId && r.judged && r.rate !== null).map((r) => r.rate as number);
   const percentile = me.rate === null || peers.length === 0 ? null : peers.filter((r) => r < (me.rate as number)).length / peers.length;
   return {

@@ -39,7 +39,14 @@ export async function exportSeam(conn: DuckDBConnection, policy: Policy, dir: st
   const sql = renderSeamSql(policy).replace(/^\s*--.*$/gm, '');
   const target = dir.replaceAll("'", "''");
   await conn.run(`COPY (${sql}) TO '${target}' (FORMAT parquet, PARTITION_BY (day), OVERWRITE_OR_IGNORE true)`);
-  const manifest: Manifest = { format: 'intervention-watch/daily-shop-counts', version: 1, windowDays: policy.windowDays, timeZone: policy.timeZone, countBasis: 'case_opened', producedBy: 'duckdb' };
+  const manifest: Manifest = {
+    format: 'intervention-watch/daily-shop-counts',
+    version: 1,
+    windowDays: policy.windowDays,
+    timeZone: policy.timeZone,
+    countBasis: 'case_opened',
+    producedBy: 'duckdb',
+  };
   fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
 }
 
@@ -73,7 +80,8 @@ export async function ingestSeam(db: Database, dir: string): Promise<SeamReport>
   return db.write(async (conn) => {
     const policy = await ensureActivePolicy(conn);
     for (const key of ['windowDays', 'timeZone', 'countBasis'] as const) {
-      if (manifest[key] !== policy[key]) throw new SeamError(`${manifestPath}: ${key} is ${manifest[key]}, but the active policy has ${policy[key]}; recompute with the policy's settings`);
+      if (manifest[key] !== policy[key])
+        throw new SeamError(`${manifestPath}: ${key} is ${manifest[key]}, but the active policy has ${policy[key]}; recompute with the policy's settings`);
     }
     await conn.run(`CREATE OR REPLACE TEMP TABLE seam_stage AS
       SELECT filename AS file, file_row_number + 1 AS row, shop_id::VARCHAR AS shop_id, CAST(day AS DATE) AS day,

@@ -47,7 +47,10 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const severe = await db.read((conn) =>
-    queryRows<{ shop_id: string; day: string }>(conn, "SELECT shop_id, strftime(day, '%Y-%m-%d') AS day FROM shop_day WHERE day = (SELECT last_day FROM data_range) AND level = 'severe' ORDER BY ratio DESC, shop_id LIMIT 1"),
+    queryRows<{ shop_id: string; day: string }>(
+      conn,
+      "SELECT shop_id, strftime(day, '%Y-%m-%d') AS day FROM shop_day WHERE day = (SELECT last_day FROM data_range) AND level = 'severe' ORDER BY ratio DESC, shop_id LIMIT 1",
+    ),
   );
   expect(severe.length).toBe(1);
   sellerShop = severe[0].shop_id;
@@ -57,7 +60,16 @@ beforeAll(async () => {
   adminToken = await signToken(secret, { role: 'admin', subject: 'admin:qian' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   fs.mkdirSync(SHOTS, { recursive: true });
 }, 180_000);
@@ -84,7 +96,9 @@ async function api<T>(token: string, route: string): Promise<T> {
 async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
   await page.addScriptTag({ path: path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
   });
@@ -95,7 +109,10 @@ describe('seller view', () => {
     const page = await open(sellerToken);
     await page.getByTestId('headline-interventions').waitFor();
     expect(page.url()).not.toContain('token=');
-    const m = await api<{ interventions: number; rate: number; categoryMean: number; ratio: number; level: string; consecutiveFlaggedDays: number }>(sellerToken, `/api/shops/${sellerShop}/metrics`);
+    const m = await api<{ interventions: number; rate: number; categoryMean: number; ratio: number; level: string; consecutiveFlaggedDays: number }>(
+      sellerToken,
+      `/api/shops/${sellerShop}/metrics`,
+    );
     const value = (id: string) => page.getByTestId(id).getAttribute('data-value');
     expect(Number(await value('headline-interventions'))).toBe(m.interventions);
     expect(Number(await value('headline-rate'))).toBeCloseTo(m.rate, 12);
@@ -153,11 +170,20 @@ describe('governance workbench', () => {
     const page = await open(reviewerToken);
     const table = page.getByTestId('flagged-table');
     await table.waitFor();
-    const category = (await api<{ items: { categoryId: string; shopId: string }[] }>(reviewerToken, `/api/flagged?date=${lastDay}&level=severe`)).items.find((i) => i.shopId === sellerShop)!.categoryId;
+    const category = (await api<{ items: { categoryId: string; shopId: string }[] }>(reviewerToken, `/api/flagged?date=${lastDay}&level=severe`)).items.find(
+      (i) => i.shopId === sellerShop,
+    )!.categoryId;
     await page.getByTestId('filter-category').selectOption(category);
     await page.waitForURL(new RegExp(`category=${category}`));
     const expected = await api<{ total: number; items: { shopId: string }[] }>(reviewerToken, `/api/flagged?date=${lastDay}&categoryId=${category}&limit=1000`);
-    await expect.poll(async () => (await table.locator('tbody tr[data-shop-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-shop-id')))).sort()).toEqual(expected.items.map((i) => i.shopId).slice(0, 50).sort());
+    await expect
+      .poll(async () => (await table.locator('tbody tr[data-shop-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-shop-id')))).sort())
+      .toEqual(
+        expected.items
+          .map((i) => i.shopId)
+          .slice(0, 50)
+          .sort(),
+      );
     await page.screenshot({ path: path.join(SHOTS, 'governance-queue.png'), fullPage: true });
     // Open the shop from its row.
     await table.locator(`tr[data-shop-id="${sellerShop}"] a`).first().click();

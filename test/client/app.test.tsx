@@ -48,7 +48,9 @@ describe('sign-in by link', () => {
     window.history.replaceState(null, '', '/?token=expired');
     captureToken();
     stubFetch((path) =>
-      path === '/api/health' ? { body: { status: 'ok', dataThrough: '2026-11-25' } } : { status: 401, body: { error: 'unauthorized', message: 'the token has expired', requestId: 'r' } },
+      path === '/api/health'
+        ? { body: { status: 'ok', dataThrough: '2026-11-25' } }
+        : { status: 401, body: { error: 'unauthorized', message: 'the token has expired', requestId: 'r' } },
     );
     renderWithClient(<App />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Your sign-in link no longer works' })).not.toBeNull();
@@ -60,7 +62,11 @@ describe('sign-in by link', () => {
     window.history.replaceState(null, '', '/?token=tok123&lang=en');
     captureToken();
     const { fetchMock } = stubFetch((path) =>
-      path === '/api/me' ? { body: { role: 'seller', shops: ['S00141'], subject: 'seller:S00141' } } : path === '/api/health' ? { body: { status: 'ok', dataThrough: '2026-11-25' } } : { status: 404, body: { error: 'not_found', message: 'x' } },
+      path === '/api/me'
+        ? { body: { role: 'seller', shops: ['S00141'], subject: 'seller:S00141' } }
+        : path === '/api/health'
+          ? { body: { status: 'ok', dataThrough: '2026-11-25' } }
+          : { status: 404, body: { error: 'not_found', message: 'x' } },
     );
     renderWithClient(<App />);
     expect((await screen.findByTestId('signed-in-as')).textContent).toContain('seller:S00141');
@@ -122,7 +128,13 @@ describe('headline cards', () => {
   });
 
   it('show a dash and an empty raw value for an undefined rate, in Chinese', () => {
-    renderWithClient(<HeadlineCards metrics={{ ...metrics, orders: 0, interventions: 0, rate: null, ratio: null, level: 'none', flagged: false, consecutiveFlaggedDays: 0 }} policy={DEFAULT_POLICY} />, 'zh');
+    renderWithClient(
+      <HeadlineCards
+        metrics={{ ...metrics, orders: 0, interventions: 0, rate: null, ratio: null, level: 'none', flagged: false, consecutiveFlaggedDays: 0 }}
+        policy={DEFAULT_POLICY}
+      />,
+      'zh',
+    );
     expect(screen.getByTestId('headline-rate').textContent).toBe('—');
     expect(screen.getByTestId('headline-rate').dataset.value).toBe('');
     expect(screen.getByText('平台介入率')).not.toBeNull();

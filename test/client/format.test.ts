@@ -1,6 +1,17 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, formatDate, formatDateTime, formatNumber, formatPercent, formatRatio, formatShortDate, isIsoDay, NONE } from '../../client/lib/format';
+import {
+  addDays,
+  daysBetween,
+  formatDate,
+  formatDateTime,
+  formatNumber,
+  formatPercent,
+  formatRatio,
+  formatShortDate,
+  isIsoDay,
+  NONE,
+} from '../../client/lib/format';
 
 describe('formatPercent', () => {
   it('shows a fraction as a percent with two decimals in both languages', () => {

@@ -29,7 +29,16 @@ describe('DecisionForm', () => {
   it('refuses an empty reason, then confirms and posts an exemption with its end date', async () => {
     const { calls, fetchMock } = stubFetch(() => ({
       status: 201,
-      body: { id: 1, shopId: 'S1', action: 'exempt', reason: 'courier strike', until: '2026-12-10', episodeStart: '2026-11-11', actor: 'reviewer', at: '2026-11-25T08:00:00Z' },
+      body: {
+        id: 1,
+        shopId: 'S1',
+        action: 'exempt',
+        reason: 'courier strike',
+        until: '2026-12-10',
+        episodeStart: '2026-11-11',
+        actor: 'reviewer',
+        at: '2026-11-25T08:00:00Z',
+      },
     }));
     renderWithClient(<DecisionForm shopId="S1" shopName="Shop One" date="2026-11-25" />);
     fireEvent.change(screen.getByLabelText('Action'), { target: { value: 'exempt' } });
@@ -70,7 +79,13 @@ describe('candidate policy', () => {
     const draft = { ...draftOf(DEFAULT_POLICY), flagRatio: '4', minOrders: '50', severeAfter: '21' };
     const { policy, errors } = candidateOf(DEFAULT_POLICY, draft, 'cand');
     expect(errors).toEqual({});
-    expect(policy).toMatchObject({ version: 'cand', flagRatio: 4, floors: { minOrders: 50, minInterventions: 3 }, windowDays: 30, lift: { afterUnflaggedDays: 7 } });
+    expect(policy).toMatchObject({
+      version: 'cand',
+      flagRatio: 4,
+      floors: { minOrders: 50, minInterventions: 3 },
+      windowDays: 30,
+      lift: { afterUnflaggedDays: 7 },
+    });
     expect(policy!.levels.map((l) => [l.level, l.afterFlaggedDays, l.restrictions.length])).toEqual([
       ['restricted', 7, 2],
       ['severe', 21, 2],
@@ -100,14 +115,19 @@ function simulation(flagRatio: number): Simulation {
     refusal: null,
     activeVersion: DEFAULT_POLICY.version,
     candidateVersion: 'x',
-    categories: [{ categoryId: '1001', categoryName: '女装', active: { warning: 4, restricted: 2, severe: 1 }, candidate: { warning: candidateWarnings, restricted: 2, severe: 1 } }],
+    categories: [
+      {
+        categoryId: '1001',
+        categoryName: '女装',
+        active: { warning: 4, restricted: 2, severe: 1 },
+        candidate: { warning: candidateWarnings, restricted: 2, severe: 1 },
+      },
+    ],
     changes: flagRatio < 5 ? [{ shopId: 'S9', shopName: 'Nine', categoryId: '1001', from: 'none', to: 'warning', ratio: 4.2 }] : [],
     ms: 12,
   };
 }
 describe('PolicySimulator', () => {
-
-
   it('simulates the active values at once, then again (debounced) when the ratio changes', async () => {
     const bodies: { policy: { flagRatio: number } }[] = [];
     const { fetchMock } = stubFetch((path) => {
@@ -150,14 +170,20 @@ describe('PolicySimulator activation', () => {
       if (path === '/api/policy') return { body: { active: DEFAULT_POLICY, versions: [] } };
       const body = JSON.parse(fetchMock.mock.calls.at(-1)![1]!.body as string);
       posts.push({ path, body });
-      if (path === '/api/policy/activate') return { status: 201, body: { version: body.policy.version, effectiveFrom: body.effectiveFrom ?? null, changed: ['flagRatio'] } };
+      if (path === '/api/policy/activate')
+        return { status: 201, body: { version: body.policy.version, effectiveFrom: body.effectiveFrom ?? null, changed: ['flagRatio'] } };
       return { body: { ...simulation(body.policy.flagRatio), effectiveFrom: body.effectiveFrom ?? '2026-11-25' } };
     });
     renderWithClient(<PolicySimulator date="2026-11-25" canActivate />);
-    expect((await screen.findByTestId('simulation-effective-from')).textContent).toBe('The candidate applies from Nov 25, 2026; the days before keep the version in force then.');
+    expect((await screen.findByTestId('simulation-effective-from')).textContent).toBe(
+      'The candidate applies from Nov 25, 2026; the days before keep the version in force then.',
+    );
     fireEvent.change(screen.getByLabelText('Takes effect from'), { target: { value: '2026-11-20' } });
     await waitFor(() => expect(screen.getByTestId('simulation-effective-from').textContent).toContain('Nov 20, 2026'));
-    expect(posts.at(-1)).toEqual({ path: '/api/policy/simulate', body: { policy: expect.objectContaining({ flagRatio: 5 }), date: '2026-11-25', effectiveFrom: '2026-11-20' } });
+    expect(posts.at(-1)).toEqual({
+      path: '/api/policy/simulate',
+      body: { policy: expect.objectContaining({ flagRatio: 5 }), date: '2026-11-25', effectiveFrom: '2026-11-20' },
+    });
     fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v2-from-20' } });
     await waitFor(() => expect(screen.getByTestId<HTMLButtonElement>('activate-policy').disabled).toBe(false));
     fireEvent.click(screen.getByTestId('activate-policy'));
@@ -166,7 +192,10 @@ describe('PolicySimulator activation', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Activate' }));
     // Activation refreshes every query afterwards (the simulation too), so look for its request.
     await waitFor(() => expect(posts.filter((p) => p.path === '/api/policy/activate')).toHaveLength(1));
-    expect(posts.find((p) => p.path === '/api/policy/activate')!.body).toEqual({ policy: expect.objectContaining({ version: 'v2-from-20', flagRatio: 5 }), effectiveFrom: '2026-11-20' });
+    expect(posts.find((p) => p.path === '/api/policy/activate')!.body).toEqual({
+      policy: expect.objectContaining({ version: 'v2-from-20', flagRatio: 5 }),
+      effectiveFrom: '2026-11-20',
+    });
     expect(await screen.findByText('Version v2-from-20 is active from Nov 20, 2026.')).not.toBeNull();
   });
 
@@ -177,7 +206,9 @@ describe('PolicySimulator activation', () => {
         : { body: { ...simulation(5), effectiveFrom: null, activatable: false, refusal: 'policy.windowDays: windowDays cannot change from a day on' } },
     );
     renderWithClient(<PolicySimulator date="2026-11-25" canActivate />);
-    expect((await screen.findByTestId('simulation-refusal')).textContent).toBe('Cannot be activated as it is: policy.windowDays: windowDays cannot change from a day on');
+    expect((await screen.findByTestId('simulation-refusal')).textContent).toBe(
+      'Cannot be activated as it is: policy.windowDays: windowDays cannot change from a day on',
+    );
     fireEvent.change(screen.getByLabelText('New version name'), { target: { value: 'v3' } });
     expect(screen.getByTestId<HTMLButtonElement>('activate-policy').disabled).toBe(true);
   });

@@ -45,7 +45,10 @@ export function deferred<T>() {
   return { promise, resolve };
 }
 
-export const SERVER_ERROR: StubResponse = { status: 500, body: { error: 'internal', message: 'internal error; the request id is in the server log', requestId: 'req-1' } };
+export const SERVER_ERROR: StubResponse = {
+  status: 500,
+  body: { error: 'internal', message: 'internal error; the request id is in the server log', requestId: 'req-1' },
+};
 
 /** A severe shop's metrics as the API answers them (numbers of a real demo shop); override what a test needs. */
 export function shopMetrics(shopId: string, overrides: Partial<ShopMetrics> = {}): ShopMetrics {

@@ -24,25 +24,51 @@ const DATE = '2026-11-25';
 const withheldMetrics = shopMetrics('S1', { categoryMean: null, ratio: null, categoryComparable: false, minPeerShops: 5 });
 
 const withheldPeers: Peers = {
-  shopId: 'S1', categoryId: '1001', date: DATE, judgedShops: null, categoryMean: null, median: null, p90: null, buckets: [], shopRate: 0.1,
-  percentile: null, categoryComparable: false, minPeerShops: 5,
+  shopId: 'S1',
+  categoryId: '1001',
+  date: DATE,
+  judgedShops: null,
+  categoryMean: null,
+  median: null,
+  p90: null,
+  buckets: [],
+  shopRate: 0.1,
+  percentile: null,
+  categoryComparable: false,
+  minPeerShops: 5,
 };
 
 function forecast(threshold: number | null, overrides: Partial<Forecast> = {}): Forecast {
   return {
-    shopId: 'S1', date: DATE, assumptions: { dailyOrders: 3.6, newInterventions: 0 }, belowThresholdOn: '2026-12-20', liftOn: null, headroom7d: null,
+    shopId: 'S1',
+    date: DATE,
+    assumptions: { dailyOrders: 3.6, newInterventions: 0 },
+    belowThresholdOn: '2026-12-20',
+    liftOn: null,
+    headroom7d: null,
     points: [
       { date: '2026-11-26', orders: 108, interventions: 11, rate: 0.1, threshold, flagged: true, level: 'severe', policyVersion: '2026.11-default' },
       { date: '2026-11-27', orders: 108, interventions: 11, rate: 0.1, threshold, flagged: true, level: 'severe', policyVersion: 'next' },
     ],
-    categoryComparable: false, minPeerShops: 5, ...overrides,
+    categoryComparable: false,
+    minPeerShops: 5,
+    ...overrides,
   };
 }
 
 function trend(mean: number | null): Trend {
   const point = (date: string) => ({
-    date, orders: 108, interventions: 11, complaints: 0, rate: 0.1, categoryMean: mean, threshold: mean === null ? null : 5 * mean, ratio: mean === null ? null : 0.1 / mean,
-    judged: true, flagged: true, level: 'severe' as const,
+    date,
+    orders: 108,
+    interventions: 11,
+    complaints: 0,
+    rate: 0.1,
+    categoryMean: mean,
+    threshold: mean === null ? null : 5 * mean,
+    ratio: mean === null ? null : 0.1 / mean,
+    judged: true,
+    flagged: true,
+    level: 'severe' as const,
   });
   return { shopId: 'S1', from: '2026-11-24', to: DATE, flagRatio: 5, points: [point('2026-11-24'), point(DATE)], categoryComparable: false, minPeerShops: 5 };
 }
@@ -82,7 +108,9 @@ describe('charts of a small category', () => {
   });
 
   it('peers for a reviewer: the chart, with a note that the seller does not see it', async () => {
-    stubFetch(() => ({ body: { ...withheldPeers, judgedShops: 1, categoryMean: 0.05, median: 0.1, p90: 0.1, buckets: [{ from: 0, to: 0.1, shops: 1 }], percentile: null } }));
+    stubFetch(() => ({
+      body: { ...withheldPeers, judgedShops: 1, categoryMean: 0.05, median: 0.1, p90: 0.1, buckets: [{ from: 0, to: 0.1, shops: 1 }], percentile: null },
+    }));
     renderWithClient(<PeersChart shopId="S1" date={DATE} />);
     expect(await screen.findByTestId('peers-chart')).not.toBeNull();
     expect(screen.getByTestId('category-withheld-from-seller').textContent).toContain('Sellers of this category do not see');
@@ -124,18 +152,43 @@ describe('charts of a small category', () => {
 
 describe('cases under order_paid', () => {
   const row = (id: string, overrides: Partial<Cases['cases'][number]>): Cases['cases'][number] => ({
-    caseId: id, orderId: `O-${id}`, kind: 'intervention', reason: 'quality', openedAt: '2026-11-10T02:00:00Z', openedDay: '2026-11-10', status: 'open', outcome: null,
-    excluded: false, exclusionReason: null, counted: true, leavesWindowOn: '2026-12-01', orderKnown: true, paidDay: '2026-11-01', countsOn: '2026-11-01', notCountedBecause: null,
+    caseId: id,
+    orderId: `O-${id}`,
+    kind: 'intervention',
+    reason: 'quality',
+    openedAt: '2026-11-10T02:00:00Z',
+    openedDay: '2026-11-10',
+    status: 'open',
+    outcome: null,
+    excluded: false,
+    exclusionReason: null,
+    counted: true,
+    leavesWindowOn: '2026-12-01',
+    orderKnown: true,
+    paidDay: '2026-11-01',
+    countsOn: '2026-11-01',
+    notCountedBecause: null,
     ...overrides,
   });
 
   it('show the day each case counts on, and why one whose order is missing does not count', async () => {
     stubFetch(() => ({
       body: {
-        shopId: 'S1', date: DATE, window: { from: '2026-10-27', to: DATE }, countBasis: 'order_paid',
+        shopId: 'S1',
+        date: DATE,
+        window: { from: '2026-10-27', to: DATE },
+        countBasis: 'order_paid',
         cases: [
           row('K1', {}),
-          row('K2', { orderId: 'GHOST', orderKnown: false, paidDay: null, countsOn: null, counted: false, notCountedBecause: 'order_missing', leavesWindowOn: '2026-12-10' }),
+          row('K2', {
+            orderId: 'GHOST',
+            orderKnown: false,
+            paidDay: null,
+            countsOn: null,
+            counted: false,
+            notCountedBecause: 'order_missing',
+            leavesWindowOn: '2026-12-10',
+          }),
         ],
       } satisfies Cases,
     }));

@@ -49,7 +49,13 @@ describe('QueryState', () => {
     const query = useQuery({ queryKey: ['probe'], queryFn: fetcher });
     return (
       <QueryState query={query} isEmpty={(items) => items.length === 0} empty="Nothing here">
-        {(items) => <ul>{items.map((item) => <li key={item}>{item}</li>)}</ul>}
+        {(items) => (
+          <ul>
+            {items.map((item) => (
+              <li key={item}>{item}</li>
+            ))}
+          </ul>
+        )}
       </QueryState>
     );
   }
@@ -220,7 +226,20 @@ describe('AuditTable (governance)', () => {
     expect(await screen.findByText('No audit entries.')).not.toBeNull();
     unmount();
     stubFetch(() => ({
-      body: { total: 1, items: [{ id: 7, at: '2026-11-25T08:00:00Z', actor: 'reviewer', role: 'reviewer', action: 'decision.exempt', shopId: 'S1', details: { reason: 'seasonal spike', until: '2026-12-10' } }] },
+      body: {
+        total: 1,
+        items: [
+          {
+            id: 7,
+            at: '2026-11-25T08:00:00Z',
+            actor: 'reviewer',
+            role: 'reviewer',
+            action: 'decision.exempt',
+            shopId: 'S1',
+            details: { reason: 'seasonal spike', until: '2026-12-10' },
+          },
+        ],
+      },
     }));
     renderWithClient(<AuditTable params={{ shopId: 'S1', limit: 20, offset: 0 }} />);
     const table = await screen.findByTestId('audit-table');

@@ -22,7 +22,10 @@ beforeAll(async () => {
   const dir = path.join(root, 'base');
   fs.mkdirSync(dir);
   writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-  writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1'], ['B', '乙店', 'C1']]);
+  writeCsv(dir, 'shops.csv', HEADERS.shops, [
+    ['A', '甲店', 'C1'],
+    ['B', '乙店', 'C1'],
+  ]);
   const report = await ingestFiles(db, [dir], { now: NOW });
   expect(report.exitCode).toBe(0);
 });
@@ -61,7 +64,9 @@ async function batch(tag: string, files: Record<string, string | Uint8Array>): P
 }
 
 async function orderIds(like: string): Promise<string[]> {
-  const rows = await db.read((conn) => queryRows<{ order_id: string }>(conn, 'SELECT order_id FROM orders WHERE order_id LIKE $like ORDER BY order_id', { like }));
+  const rows = await db.read((conn) =>
+    queryRows<{ order_id: string }>(conn, 'SELECT order_id FROM orders WHERE order_id LIKE $like ORDER BY order_id', { like }),
+  );
   return rows.map((r) => r.order_id);
 }
 
@@ -146,7 +151,9 @@ describe('line structure', () => {
     const text = `${SHOP_HEADER}\nQN1,"多行\n店名",C1\nQN2,坏类目,NOPE\nQN3,"x,""y""",C1\n`;
     const { file } = await batch('qnl', { 'shops-qnl.csv': text });
     expect(file('shops-qnl.csv')).toMatchObject({ accepted: 2, rejected: 1 });
-    expect(file('shops-qnl.csv').rejects).toEqual([expect.objectContaining({ line: 4, column: 'category_id', reason: expect.stringMatching(/unknown category NOPE/) })]);
+    expect(file('shops-qnl.csv').rejects).toEqual([
+      expect.objectContaining({ line: 4, column: 'category_id', reason: expect.stringMatching(/unknown category NOPE/) }),
+    ]);
     expect(await shopName('QN1')).toBe('多行\n店名');
     expect(await shopName('QN3')).toBe('x,"y"');
   });
@@ -156,7 +163,10 @@ describe('line structure', () => {
     const shops = `${SHOP_HEADER}\r\nCRS1,"两行\r\n名字",C1\r\nCRS2,x,NOPE\r\n`;
     const { file } = await batch('crlf', { 'orders-crlf.csv': text, 'shops-crlf.csv': shops });
     expect(file('orders-crlf.csv')).toMatchObject({ accepted: 2, rejected: 2 });
-    expect(file('orders-crlf.csv').rejects.map((r) => [r.line, r.column])).toEqual([[3, 'amount'], [5, 'shop_id']]);
+    expect(file('orders-crlf.csv').rejects.map((r) => [r.line, r.column])).toEqual([
+      [3, 'amount'],
+      [5, 'shop_id'],
+    ]);
     expect(await orderIds('CR-%')).toEqual(['CR-1', 'CR-3']);
     expect((await order('CR-3'))?.amount).toBe(3);
     expect(file('shops-crlf.csv').rejects.map((r) => r.line)).toEqual([4]);
@@ -207,7 +217,10 @@ describe('sizes', () => {
     const { file } = await batch('big', { 'shops-big.csv': text });
     const report = file('shops-big.csv');
     expect(report.error).toBeUndefined();
-    expect(report.rejects.map((r) => [r.line, r.column])).toEqual([[3, 'shop_name'], [5, 'shop_name']]);
+    expect(report.rejects.map((r) => [r.line, r.column])).toEqual([
+      [3, 'shop_name'],
+      [5, 'shop_name'],
+    ]);
     for (const r of report.rejects) expect(r.reason).toMatch(/longer than 1000 characters/);
     expect(await shopName('BG1')).toBe('前');
     expect(await shopName('BG3')).toBe('后');
@@ -308,7 +321,10 @@ describe('bad values', () => {
     const justBefore = new Date(NOW.getTime() - 60_000).toISOString();
     const text = `${ORDER_HEADER}\nFU-1,A,${soon},1.00\nFU-2,A,2099-01-01 00:00:00,1.00\nFU-3,A,${justBefore},1.00\n`;
     const { file } = await batch('future', { 'orders-future.csv': text });
-    expect(file('orders-future.csv').rejects.map((r) => [r.line, r.column])).toEqual([[2, 'paid_at'], [3, 'paid_at']]);
+    expect(file('orders-future.csv').rejects.map((r) => [r.line, r.column])).toEqual([
+      [2, 'paid_at'],
+      [3, 'paid_at'],
+    ]);
     for (const r of file('orders-future.csv').rejects) expect(r.reason).toMatch(/in the future/);
     expect(await orderIds('FU-%')).toEqual(['FU-3']);
   });
@@ -316,7 +332,9 @@ describe('bad values', () => {
   it('rejects a NUL byte in an id and keeps the other rows', async () => {
     const text = `${ORDER_HEADER}\nNUL-1,A,${PAID},1.00\nNUL\u0000-2,A,${PAID},2.00\nNUL-3,B,${PAID},3.00\n`;
     const { file } = await batch('nulid', { 'orders-nul.csv': text });
-    expect(file('orders-nul.csv').rejects).toEqual([expect.objectContaining({ line: 3, column: 'order_id', reason: expect.stringMatching(/control characters/) })]);
+    expect(file('orders-nul.csv').rejects).toEqual([
+      expect.objectContaining({ line: 3, column: 'order_id', reason: expect.stringMatching(/control characters/) }),
+    ]);
     expect(await orderIds('NUL%')).toEqual(['NUL-1', 'NUL-3']);
   });
 

@@ -41,14 +41,20 @@ async function makeBatches(root: string): Promise<{ b1: string; b2: string }> {
   cutDate.setUTCDate(cutDate.getUTCDate() + 30);
   const cutoff = cutDate.toISOString().slice(0, 10).replaceAll('-', '');
   const day = (orderId: string) => orderId.slice(1, 9); // O{yyyymmdd}{seq}
-  const lines = (name: string) => fs.readFileSync(path.join(src, name), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = (name: string) =>
+    fs
+      .readFileSync(path.join(src, name), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   const [oh, ...orders] = lines('orders.csv');
   const [ch, ...cases] = lines('interventions.csv');
   const old = cases.filter((l) => day(l.split(',')[1]) < cutoff);
-  const revised = old.filter((_, i) => i % 4 === 0).map((l) => {
-    const f = l.split(',');
-    return [...f.slice(0, 6), 'closed', 'withdrawn', 'true', 'force_majeure'].join(',');
-  });
+  const revised = old
+    .filter((_, i) => i % 4 === 0)
+    .map((l) => {
+      const f = l.split(',');
+      return [...f.slice(0, 6), 'closed', 'withdrawn', 'true', 'force_majeure'].join(',');
+    });
   const write = (file: string, rows: string[]) => fs.writeFileSync(file, rows.join('\n') + '\n');
   write(path.join(b1, 'orders.csv'), [oh, ...orders.filter((l) => day(l) < cutoff)]);
   write(path.join(b1, 'interventions.csv'), [ch, ...old]);
@@ -177,7 +183,9 @@ function judge(url: string, answer: Answer): string {
     const g = JSON.stringify(got[k]);
     return g === JSON.stringify(b[k]) ? (g === JSON.stringify(a[k]) ? 'both' : 'before') : g === JSON.stringify(a[k]) ? 'after' : 'neither';
   };
-  const fields = Object.keys(got).map((k) => `${k}=${side(k)}`).filter((f) => !f.endsWith('=both'));
+  const fields = Object.keys(got)
+    .map((k) => `${k}=${side(k)}`)
+    .filter((f) => !f.endsWith('=both'));
   return `MIX (${fields.join(' ')}): ${text.slice(0, 300)}`;
 }
 
@@ -275,7 +283,10 @@ describe.sequential('faults: concurrency', () => {
 
     // Each request reads one snapshot (Database.read is one transaction).
     it('every answer is wholly from before or wholly from after the batch, never a mix', () => {
-      const bad = results.filter((r) => r.answer).map((r) => ({ url: r.url, verdict: judge(r.url, r.answer!) })).filter((v) => v.verdict !== 'before' && v.verdict !== 'after');
+      const bad = results
+        .filter((r) => r.answer)
+        .map((r) => ({ url: r.url, verdict: judge(r.url, r.answer!) }))
+        .filter((v) => v.verdict !== 'before' && v.verdict !== 'after');
       expect(bad.slice(0, 5), `${bad.length} of ${results.length} answers were neither wholly before nor wholly after`).toEqual([]);
     });
   });
@@ -378,7 +389,12 @@ async function shutdownDuringUpload(name: string, keepAlive: boolean): Promise<S
         {
           method: 'POST',
           agent: false,
-          headers: { Authorization: `Bearer ${admin}`, 'Content-Type': encoded.headers.get('content-type')!, 'Content-Length': payload.length, Connection: 'close' },
+          headers: {
+            Authorization: `Bearer ${admin}`,
+            'Content-Type': encoded.headers.get('content-type')!,
+            'Content-Length': payload.length,
+            Connection: 'close',
+          },
         },
         (res) => {
           let text = '';

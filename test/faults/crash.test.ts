@@ -74,7 +74,10 @@ function addDaysCompact(day: string, n: number): string {
 }
 
 function readLines(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 function writeLines(file: string, lines: string[]): void {
@@ -106,10 +109,7 @@ async function fingerprintOf(db: Database): Promise<Fingerprint> {
   const out: Fingerprint = {};
   for (const [table, columns] of Object.entries(FINGERPRINT)) {
     const [row] = await db.read((conn) =>
-      queryRows<{ n: number; h: string }>(
-        conn,
-        `SELECT count(*) AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM (SELECT ${columns} FROM ${table}) AS t`,
-      ),
+      queryRows<{ n: number; h: string }>(conn, `SELECT count(*) AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM (SELECT ${columns} FROM ${table}) AS t`),
     );
     out[table] = `${row.n}:${row.h}`;
   }
@@ -287,8 +287,7 @@ describe.sequential('crash safety', () => {
       fs.rmSync(wal, { force: true });
     }
     console.log(
-      `crash: seed ${seed}; kills (phase@ms → state): ` +
-        outcomes.map((o) => `${o.phase}@${o.delayMs}${o.killed ? '' : '(had exited)'}→${o.state}`).join(', '),
+      `crash: seed ${seed}; kills (phase@ms → state): ` + outcomes.map((o) => `${o.phase}@${o.delayMs}${o.killed ? '' : '(had exited)'}→${o.state}`).join(', '),
     );
     expect(outcomes.length).toBeGreaterThanOrEqual(12);
     for (const o of outcomes) expect(o.state, `${o.phase} kill after ${o.delayMs} ms (seed ${seed})`).toMatch(/^(before|after)$/);
@@ -308,7 +307,11 @@ describe.sequential('crash safety', () => {
     try {
       const health = await fetch(`${first.base}/api/health`);
       expect(await health.json()).toMatchObject({ status: 'ok', dataThrough: beforeLastDay });
-      const upload = fetch(`${first.base}/api/ingest`, { method: 'POST', headers: { Authorization: `Bearer ${admin}` }, body: await uploadForm(batches.b2) }).then(
+      const upload = fetch(`${first.base}/api/ingest`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${admin}` },
+        body: await uploadForm(batches.b2),
+      }).then(
         (res) => (uploadOutcome = `answered ${res.status}`),
         () => (uploadOutcome = 'failed'),
       );

@@ -30,7 +30,12 @@ async function runSoak(extra: string[]): Promise<{ code: number | null; output: 
   const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
-  console.log(output.split('\n').filter((l) => /^(errors| {2}\d+ ×|latency|memory|uploads|shutdown|verdict):?/.test(l)).join('\n'));
+  console.log(
+    output
+      .split('\n')
+      .filter((l) => /^(errors| {2}\d+ ×|latency|memory|uploads|shutdown|verdict):?/.test(l))
+      .join('\n'),
+  );
   const line = output.split('\n').find((l) => l.startsWith('SOAK_RESULT '));
   return { code, output, result: line ? (JSON.parse(line.slice('SOAK_RESULT '.length)) as SoakResult) : null };
 }

@@ -181,9 +181,7 @@ function checkRows(orders: Row[], cases: Row[], first: string): void {
     if (addDays(sorted[0], 30) < sorted[sorted.length - 1]) apart30++;
   }
   const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
-  console.log(
-    `  orders: styles ${JSON.stringify(styles)}, ${nearMidnight} paid at 23:59/00:00 local, ${outside} outside ${first}..${END}`,
-  );
+  console.log(`  orders: styles ${JSON.stringify(styles)}, ${nearMidnight} paid at 23:59/00:00 local, ${outside} outside ${first}..${END}`);
   console.log(
     `  cases: ${JSON.stringify(kinds)} (complaints ${pct(kinds.complaint ?? 0, kinds.intervention ?? 1)} of interventions), ` +
       `${pct(excluded, cases.length)} excluded; ${multi} orders with several cases (${multiDays} on different days, ` +

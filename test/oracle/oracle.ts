@@ -253,8 +253,7 @@ export function computeOracle(input: OracleInput, opts: { tz?: string } = {}): O
 
 /** Parse the four CSV files of a directory (categories, shops, orders, interventions). */
 export function readCsvDir(dir: string): OracleInput {
-  const read = (name: string): Row[] =>
-    parse<Row>(readFileSync(path.join(dir, `${name}.csv`), 'utf8'), { columns: true, skip_empty_lines: true, bom: true });
+  const read = (name: string): Row[] => parse<Row>(readFileSync(path.join(dir, `${name}.csv`), 'utf8'), { columns: true, skip_empty_lines: true, bom: true });
   return {
     categories: read('categories'),
     shops: read('shops'),

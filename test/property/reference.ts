@@ -73,7 +73,7 @@ export function reference(input: RefInput, base: RefPolicy, policyOn: (day: stri
   // paid day, so under order_paid it counts nowhere.
   const counted = input.cases
     .filter((c) => !c.excluded)
-    .map((c) => ({ ...c, day: base.countBasis === 'case_opened' ? localDay(c.openedAt, tz) : paidDay.get(c.orderId) ?? null }))
+    .map((c) => ({ ...c, day: base.countBasis === 'case_opened' ? localDay(c.openedAt, tz) : (paidDay.get(c.orderId) ?? null) }))
     .filter((c) => c.day !== null);
 
   const inWindow = (day: string | null | undefined, d: string) => !!day && day <= d && day >= addDays(d, -(W - 1));

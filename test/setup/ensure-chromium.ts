@@ -16,7 +16,10 @@ const canApt = process.platform === 'linux' && process.getuid?.() === 0 && has('
 /** Runs apt-get update, then apt-get install -y PACKAGES; true when both succeed. apt's output is shown only when it fails. */
 function aptInstall(packages: string[]): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...packages],
+  ]) {
     say(`apt-get ${args.join(' ')}`);
     const step = spawnSync('apt-get', args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     if (step.status !== 0) {
@@ -38,7 +41,7 @@ function hasCjkFont(): boolean | null {
 function main(): number {
   let chromium = findChromium();
   if (!chromium && !process.env.CHROMIUM_PATH && canApt) {
-    say('no Chromium found; installing Debian\'s chromium and fonts-noto-cjk for the browser tests (a minute or two)…');
+    say("no Chromium found; installing Debian's chromium and fonts-noto-cjk for the browser tests (a minute or two)…");
     if (aptInstall(['chromium', 'fonts-noto-cjk'])) say('installed chromium and fonts-noto-cjk');
     chromium = findChromium();
   }

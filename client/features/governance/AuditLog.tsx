@@ -11,7 +11,17 @@ import { Pager } from './Pager';
 
 const PAGE_SIZE = 50;
 /** Suggestions for the action filter (any text is accepted). */
-const AUDIT_ACTIONS = ['decision.confirm', 'decision.exempt', 'decision.lift_early', 'decision.note', 'appeal.filed', 'appeal.accepted', 'appeal.rejected', 'policy.activated', 'ingest.upload'];
+const AUDIT_ACTIONS = [
+  'decision.confirm',
+  'decision.exempt',
+  'decision.lift_early',
+  'decision.note',
+  'appeal.filed',
+  'appeal.accepted',
+  'appeal.rejected',
+  'policy.activated',
+  'ingest.upload',
+];
 
 /** The details of an entry as short "key: value" pairs (reason first: it is what a reader wants). */
 export function detailPairs(details: Record<string, unknown>): [string, string][] {
@@ -89,12 +99,28 @@ function AuditFilters({ params }: { params: AuditParams }) {
   const { t } = useTranslation();
   const url = useUrlState();
   const ids = { shop: useId(), actor: useId(), action: useId(), actions: useId(), from: useId(), to: useId() };
-  const [draft, setDraft] = useState({ shop: params.shopId ?? '', actor: params.actor ?? '', action: params.action ?? '', from: params.from ?? '', to: params.to ?? '' });
+  const [draft, setDraft] = useState({
+    shop: params.shopId ?? '',
+    actor: params.actor ?? '',
+    action: params.action ?? '',
+    from: params.from ?? '',
+    to: params.to ?? '',
+  });
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    url.set({ auditShop: draft.shop.trim() || null, actor: draft.actor.trim() || null, action: draft.action.trim() || null, auditFrom: draft.from || null, auditTo: draft.to || null, auditPage: null });
+    url.set({
+      auditShop: draft.shop.trim() || null,
+      actor: draft.actor.trim() || null,
+      action: draft.action.trim() || null,
+      auditFrom: draft.from || null,
+      auditTo: draft.to || null,
+      auditPage: null,
+    });
   };
-  const field = (key: keyof typeof draft) => ({ value: draft[key], onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [key]: e.target.value }) });
+  const field = (key: keyof typeof draft) => ({
+    value: draft[key],
+    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [key]: e.target.value }),
+  });
   return (
     <form className="filters" role="search" aria-label={t('audit.filters')} onSubmit={apply}>
       <div className="field">

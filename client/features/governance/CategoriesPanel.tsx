@@ -28,17 +28,39 @@ export function CategoriesPanel({ date }: { date: string }) {
                 <thead>
                   <tr>
                     <th scope="col">{t('categories.category')}</th>
-                    <th scope="col" className="num">{t('categories.shops')}</th>
-                    <th scope="col" className="num">{t('categories.judged')}</th>
-                    <th scope="col" className="num">{t('metric.orders')}</th>
-                    <th scope="col" className="num">{t('metric.interventions')}</th>
-                    <th scope="col" className="num">{t('metric.complaints')}</th>
-                    <th scope="col" className="num">{t('categories.mean')}</th>
-                    <th scope="col" className="num">{t('categories.median')}</th>
-                    <th scope="col" className="num">{t('categories.p90')}</th>
-                    <th scope="col" className="num">{t('level.warning')}</th>
-                    <th scope="col" className="num">{t('level.restricted')}</th>
-                    <th scope="col" className="num">{t('level.severe')}</th>
+                    <th scope="col" className="num">
+                      {t('categories.shops')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('categories.judged')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('metric.orders')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('metric.interventions')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('metric.complaints')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('categories.mean')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('categories.median')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('categories.p90')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('level.warning')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('level.restricted')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('level.severe')}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>

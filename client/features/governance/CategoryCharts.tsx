@@ -16,7 +16,14 @@ export default function CategoryCharts({ data }: { data: Categories }) {
       <ChartFrame label={t('categories.levelsChart')} title={t('categories.levelsTitle')} height={260} testId="categories-levels-chart">
         <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
           <CartesianGrid stroke={COLORS.grid} vertical={false} />
-          <XAxis dataKey="name" tick={{ fontSize: 12, fill: '#344054' }} interval={0} angle={rows.length > 6 ? -25 : 0} textAnchor={rows.length > 6 ? 'end' : 'middle'} height={rows.length > 6 ? 60 : 30} />
+          <XAxis
+            dataKey="name"
+            tick={{ fontSize: 12, fill: '#344054' }}
+            interval={0}
+            angle={rows.length > 6 ? -25 : 0}
+            textAnchor={rows.length > 6 ? 'end' : 'middle'}
+            height={rows.length > 6 ? 60 : 30}
+          />
           <YAxis allowDecimals={false} width={40} tick={{ fontSize: 12, fill: '#344054' }} />
           <Tooltip formatter={(value, name) => [formatNumber(typeof value === 'number' ? value : null, lang), name]} />
           <Legend />
@@ -28,7 +35,14 @@ export default function CategoryCharts({ data }: { data: Categories }) {
       <ChartFrame label={t('categories.ratesChart')} title={t('categories.ratesTitle')} height={260} testId="categories-rates-chart">
         <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
           <CartesianGrid stroke={COLORS.grid} vertical={false} />
-          <XAxis dataKey="name" tick={{ fontSize: 12, fill: '#344054' }} interval={0} angle={rows.length > 6 ? -25 : 0} textAnchor={rows.length > 6 ? 'end' : 'middle'} height={rows.length > 6 ? 60 : 30} />
+          <XAxis
+            dataKey="name"
+            tick={{ fontSize: 12, fill: '#344054' }}
+            interval={0}
+            angle={rows.length > 6 ? -25 : 0}
+            textAnchor={rows.length > 6 ? 'end' : 'middle'}
+            height={rows.length > 6 ? 60 : 30}
+          />
           <YAxis tickFormatter={(v: number) => formatPercent(v, lang, 1)} width={56} tick={{ fontSize: 12, fill: '#344054' }} />
           <Tooltip formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]} />
           <Legend />

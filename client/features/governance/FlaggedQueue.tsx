@@ -80,7 +80,12 @@ function Filters({ params }: { params: FlaggedParams }) {
       <div className="field">
         <label htmlFor={categoryId}>{t('queue.category')}</label>
         {categories.data ? (
-          <select id={categoryId} data-testid="filter-category" value={params.categoryId ?? ''} onChange={(e) => url.set({ category: e.target.value || null, page: null })}>
+          <select
+            id={categoryId}
+            data-testid="filter-category"
+            value={params.categoryId ?? ''}
+            onChange={(e) => url.set({ category: e.target.value || null, page: null })}
+          >
             <option value="">{t('queue.allCategories')}</option>
             {categories.data.categories.map((c) => (
               <option key={c.categoryId} value={c.categoryId}>
@@ -113,7 +118,16 @@ function Filters({ params }: { params: FlaggedParams }) {
       </div>
       <div className="field">
         <label htmlFor={ratioId}>{t('queue.minRatio')}</label>
-        <input id={ratioId} data-testid="filter-min-ratio" type="number" inputMode="decimal" min={0} step={0.1} value={ratioText} onChange={(e) => setRatioText(e.target.value)} />
+        <input
+          id={ratioId}
+          data-testid="filter-min-ratio"
+          type="number"
+          inputMode="decimal"
+          min={0}
+          step={0.1}
+          value={ratioText}
+          onChange={(e) => setRatioText(e.target.value)}
+        />
       </div>
     </form>
   );
@@ -169,9 +183,17 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
       column.accessor('ratio', { header: t('metric.ratio'), meta: { sort: 'ratio', numeric: true }, cell: (info) => formatRatio(info.getValue(), lang) }),
       column.accessor('rate', { header: t('metric.rate'), meta: { sort: 'rate', numeric: true }, cell: (info) => formatPercent(info.getValue(), lang) }),
       column.accessor('categoryMean', { header: t('metric.categoryMean'), meta: { numeric: true }, cell: (info) => formatPercent(info.getValue(), lang) }),
-      column.accessor('interventions', { header: t('metric.interventions'), meta: { sort: 'interventions', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
+      column.accessor('interventions', {
+        header: t('metric.interventions'),
+        meta: { sort: 'interventions', numeric: true },
+        cell: (info) => formatNumber(info.getValue(), lang),
+      }),
       column.accessor('orders', { header: t('metric.orders'), meta: { sort: 'orders', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
-      column.accessor('complaints', { header: t('metric.complaints'), meta: { sort: 'complaints', numeric: true }, cell: (info) => formatNumber(info.getValue(), lang) }),
+      column.accessor('complaints', {
+        header: t('metric.complaints'),
+        meta: { sort: 'complaints', numeric: true },
+        cell: (info) => formatNumber(info.getValue(), lang),
+      }),
       column.accessor('consecutiveFlaggedDays', {
         header: t('metric.consecutiveFlaggedDays'),
         meta: { sort: 'consecutiveFlaggedDays', numeric: true },
@@ -181,7 +203,10 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
         header: t('queue.restrictedSince'),
         meta: { className: 'nowrap' },
         cell: (info) => {
-          const since = info.getValue().map((r) => r.since).sort()[0];
+          const since = info
+            .getValue()
+            .map((r) => r.since)
+            .sort()[0];
           const exemptUntil = info.getValue().find((r) => r.exemptUntil)?.exemptUntil;
           if (!since) return '—';
           return exemptUntil ? `${formatDate(since, lang)} (${t('queue.exempted')})` : formatDate(since, lang);
@@ -190,7 +215,14 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
     ],
     [t, lang, url, categoryNames],
   );
-  const table = useReactTable({ data: items, columns, getCoreRowModel: getCoreRowModel(), manualSorting: true, manualPagination: true, getRowId: (row) => row.shopId });
+  const table = useReactTable({
+    data: items,
+    columns,
+    getCoreRowModel: getCoreRowModel(),
+    manualSorting: true,
+    manualPagination: true,
+    getRowId: (row) => row.shopId,
+  });
 
   return (
     <TableScroll label={t('queue.title')}>

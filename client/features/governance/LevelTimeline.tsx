@@ -19,7 +19,14 @@ function Band({ periods }: { periods: History['periods'] }) {
       <div className="timeline-band" aria-hidden="true">
         {periods.map((p) => {
           const days = daysBetween(p.from, p.to) + 1;
-          return <span key={`${p.from}-${p.level}`} className={`timeline-seg level-${p.level}`} style={{ width: `${(100 * days) / total}%` }} title={`${t(`level.${p.level}`)}: ${formatDate(p.from, lang)} – ${formatDate(p.to, lang)}`} />;
+          return (
+            <span
+              key={`${p.from}-${p.level}`}
+              className={`timeline-seg level-${p.level}`}
+              style={{ width: `${(100 * days) / total}%` }}
+              title={`${t(`level.${p.level}`)}: ${formatDate(p.from, lang)} – ${formatDate(p.to, lang)}`}
+            />
+          );
         })}
       </div>
       <div className="timeline-axis muted" aria-hidden="true">
@@ -31,7 +38,8 @@ function Band({ periods }: { periods: History['periods'] }) {
           .filter((p) => p.level !== 'none')
           .map((p) => (
             <li key={`${p.from}-${p.level}`}>
-              <LevelBadge level={p.level} /> {formatDate(p.from, lang)} – {formatDate(p.to, lang)} ({t('history.days', { count: daysBetween(p.from, p.to) + 1 })})
+              <LevelBadge level={p.level} /> {formatDate(p.from, lang)} – {formatDate(p.to, lang)} (
+              {t('history.days', { count: daysBetween(p.from, p.to) + 1 })})
             </li>
           ))}
       </ol>
@@ -60,12 +68,24 @@ export function LevelTimeline({ shopId }: { shopId: string }) {
                       <th scope="col">{t('metric.level')}</th>
                       <th scope="col">{t('history.start')}</th>
                       <th scope="col">{t('history.end')}</th>
-                      <th scope="col" className="num">{t('metric.orders')}</th>
-                      <th scope="col" className="num">{t('metric.interventions')}</th>
-                      <th scope="col" className="num">{t('metric.rate')}</th>
-                      <th scope="col" className="num">{t('metric.categoryMean')}</th>
-                      <th scope="col" className="num">{t('metric.ratio')}</th>
-                      <th scope="col" className="num">{t('history.flaggedDays')}</th>
+                      <th scope="col" className="num">
+                        {t('metric.orders')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('metric.interventions')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('metric.rate')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('metric.categoryMean')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('metric.ratio')}
+                      </th>
+                      <th scope="col" className="num">
+                        {t('history.flaggedDays')}
+                      </th>
                       <th scope="col">{t('history.restrictions')}</th>
                       <th scope="col">{t('history.policy')}</th>
                     </tr>

@@ -210,7 +210,23 @@ function ChangeList({ title, changes, testId }: { title: string; changes: Simula
   );
 }
 
-function NumberField({ name, label, draft, setDraft, errors, step, hint }: { name: keyof PolicyDraft; label: string; draft: PolicyDraft; setDraft: (d: PolicyDraft) => void; errors: DraftErrors; step: number; hint?: string }) {
+function NumberField({
+  name,
+  label,
+  draft,
+  setDraft,
+  errors,
+  step,
+  hint,
+}: {
+  name: keyof PolicyDraft;
+  label: string;
+  draft: PolicyDraft;
+  setDraft: (d: PolicyDraft) => void;
+  errors: DraftErrors;
+  step: number;
+  hint?: string;
+}) {
   const { t } = useTranslation();
   const id = useId();
   const errorId = useId();
@@ -230,7 +246,7 @@ function NumberField({ name, label, draft, setDraft, errors, step, hint }: { nam
         data-testid={`sim-${name}`}
       />
       <p id={errorId} className={errors[name] ? 'field-error' : 'muted'}>
-        {errors[name] ? t(errors[name]) : hint ?? ' '}
+        {errors[name] ? t(errors[name]) : (hint ?? ' ')}
       </p>
     </div>
   );
@@ -257,7 +273,13 @@ function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Po
       <div className="form-grid">
         <div className="field">
           <label htmlFor={versionId}>{t('simulator.newVersion')}</label>
-          <input id={versionId} value={version} onChange={(e) => setVersion(e.target.value)} placeholder="2026.12-custom" aria-invalid={version !== '' && !validVersion} />
+          <input
+            id={versionId}
+            value={version}
+            onChange={(e) => setVersion(e.target.value)}
+            placeholder="2026.12-custom"
+            aria-invalid={version !== '' && !validVersion}
+          />
           <p className={version !== '' && !validVersion ? 'field-error' : 'muted'}>{t('simulator.versionHint')}</p>
         </div>
         <div className="field field-wide">
@@ -318,10 +340,15 @@ export function PolicySimulator({ date, canActivate }: { date: string; canActiva
   const base = policyQuery.data?.active ?? DEFAULT_POLICY;
   return (
     <>
-      {policyQuery.isError && (
-        <ErrorState error={policyQuery.error} onRetry={() => void policyQuery.refetch()} retrying={policyQuery.isFetching} />
-      )}
-      <SimulatorForm key={base.version} base={base} date={date} canActivate={canActivate} versions={policyQuery.data?.versions ?? []} title={t('simulator.title')} />
+      {policyQuery.isError && <ErrorState error={policyQuery.error} onRetry={() => void policyQuery.refetch()} retrying={policyQuery.isFetching} />}
+      <SimulatorForm
+        key={base.version}
+        base={base}
+        date={date}
+        canActivate={canActivate}
+        versions={policyQuery.data?.versions ?? []}
+        title={t('simulator.title')}
+      />
     </>
   );
 }
@@ -339,7 +366,9 @@ function VersionList({ versions }: { versions: PolicyVersion[] }) {
               <th scope="col">{t('simulator.version')}</th>
               <th scope="col">{t('simulator.effectiveFrom')}</th>
               <th scope="col">{t('simulator.createdBy')}</th>
-              <th scope="col" className="num">{t('simulator.flagRatio')}</th>
+              <th scope="col" className="num">
+                {t('simulator.flagRatio')}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -362,7 +391,19 @@ function VersionList({ versions }: { versions: PolicyVersion[] }) {
   );
 }
 
-function SimulatorForm({ base, date, canActivate, versions, title }: { base: Policy; date: string; canActivate: boolean; versions: PolicyVersion[]; title: string }) {
+function SimulatorForm({
+  base,
+  date,
+  canActivate,
+  versions,
+  title,
+}: {
+  base: Policy;
+  date: string;
+  canActivate: boolean;
+  versions: PolicyVersion[];
+  title: string;
+}) {
   const { t } = useTranslation();
   const lang = useLang();
   const [draft, setDraft] = useState<PolicyDraft>(() => draftOf(base));
@@ -373,10 +414,20 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
   const [effectiveFrom, setEffectiveFrom] = useState('');
   const effectiveFromId = useId();
   const sentEffectiveFrom = useDebounced(effectiveFrom, 350);
-  const simulation = useSimulation(sent.policy ?? base, date, /^\d{4}-\d{2}-\d{2}$/.test(sentEffectiveFrom) ? sentEffectiveFrom : undefined, sent.policy !== null);
+  const simulation = useSimulation(
+    sent.policy ?? base,
+    date,
+    /^\d{4}-\d{2}-\d{2}$/.test(sentEffectiveFrom) ? sentEffectiveFrom : undefined,
+    sent.policy !== null,
+  );
   const changed = JSON.stringify(draftOf(base)) !== JSON.stringify(draft);
   // Only the candidate that was simulated, with the day it was simulated from, can be activated.
-  const settled = sent.policy !== null && JSON.stringify(sent.policy) === JSON.stringify(live.policy) && sentEffectiveFrom === effectiveFrom && !simulation.isPlaceholderData && !simulation.isFetching;
+  const settled =
+    sent.policy !== null &&
+    JSON.stringify(sent.policy) === JSON.stringify(live.policy) &&
+    sentEffectiveFrom === effectiveFrom &&
+    !simulation.isPlaceholderData &&
+    !simulation.isFetching;
 
   return (
     <Section title={title} testId="policy-simulator">
@@ -385,15 +436,70 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
         {versions.length > 0 && <> {t('simulator.versions', { count: versions.length })}</>}
       </p>
       <form className="filters sim-form" aria-label={t('simulator.form')} onSubmit={(e) => e.preventDefault()}>
-        <NumberField name="flagRatio" label={t('simulator.flagRatio')} step={0.1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: formatRatio(base.flagRatio, lang) })} />
-        <NumberField name="minOrders" label={t('simulator.minOrders')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.floors.minOrders })} />
-        <NumberField name="minInterventions" label={t('simulator.minInterventions')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.floors.minInterventions })} />
-        <NumberField name="restrictedAfter" label={t('simulator.restrictedAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[0].afterFlaggedDays })} />
-        <NumberField name="severeAfter" label={t('simulator.severeAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.levels[1].afterFlaggedDays })} />
-        <NumberField name="liftAfter" label={t('simulator.liftAfter')} step={1} draft={draft} setDraft={setDraft} errors={live.errors} hint={t('simulator.activeValue', { value: base.lift.afterUnflaggedDays })} />
+        <NumberField
+          name="flagRatio"
+          label={t('simulator.flagRatio')}
+          step={0.1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: formatRatio(base.flagRatio, lang) })}
+        />
+        <NumberField
+          name="minOrders"
+          label={t('simulator.minOrders')}
+          step={1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: base.floors.minOrders })}
+        />
+        <NumberField
+          name="minInterventions"
+          label={t('simulator.minInterventions')}
+          step={1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: base.floors.minInterventions })}
+        />
+        <NumberField
+          name="restrictedAfter"
+          label={t('simulator.restrictedAfter')}
+          step={1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: base.levels[0].afterFlaggedDays })}
+        />
+        <NumberField
+          name="severeAfter"
+          label={t('simulator.severeAfter')}
+          step={1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: base.levels[1].afterFlaggedDays })}
+        />
+        <NumberField
+          name="liftAfter"
+          label={t('simulator.liftAfter')}
+          step={1}
+          draft={draft}
+          setDraft={setDraft}
+          errors={live.errors}
+          hint={t('simulator.activeValue', { value: base.lift.afterUnflaggedDays })}
+        />
         <div className="field">
           <label htmlFor={effectiveFromId}>{t('simulator.effectiveFromField')}</label>
-          <input id={effectiveFromId} type="date" value={effectiveFrom} max={date} onChange={(e) => setEffectiveFrom(e.target.value)} data-testid="sim-effectiveFrom" />
+          <input
+            id={effectiveFromId}
+            type="date"
+            value={effectiveFrom}
+            max={date}
+            onChange={(e) => setEffectiveFrom(e.target.value)}
+            data-testid="sim-effectiveFrom"
+          />
           <p className="muted">{t('simulator.effectiveFromHint', { date: formatDate(date, lang) })}</p>
         </div>
         <div className="field field-button">
@@ -413,7 +519,9 @@ function SimulatorForm({ base, date, canActivate, versions, title }: { base: Pol
           </QueryState>
         )}
       </div>
-      {canActivate && <ActivatePanel candidate={settled ? sent.policy : null} simulation={settled ? simulation.data : undefined} activeVersion={base.version} />}
+      {canActivate && (
+        <ActivatePanel candidate={settled ? sent.policy : null} simulation={settled ? simulation.data : undefined} activeVersion={base.version} />
+      )}
       {versions.length > 0 && <VersionList versions={versions} />}
     </Section>
   );

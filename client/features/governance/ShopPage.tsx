@@ -11,7 +11,6 @@ import { AppealsList } from './AppealsPanel';
 import { AuditTable } from './AuditLog';
 import ShopOverview from '../seller/ShopOverview';
 
-
 function OpenShop({ current }: { current?: string }) {
   const { t } = useTranslation();
   const url = useUrlState();

@@ -37,7 +37,12 @@ export default function Workbench({ me, date, dataFrom }: WorkbenchProps) {
         <ul>
           {TABS.map((name) => (
             <li key={name}>
-              <a href={patchedUrl(url.params.toString(), { tab: name })} aria-current={tab === name ? 'page' : undefined} onClick={(e) => go(e, name)} data-testid={`tab-${name}`}>
+              <a
+                href={patchedUrl(url.params.toString(), { tab: name })}
+                aria-current={tab === name ? 'page' : undefined}
+                onClick={(e) => go(e, name)}
+                data-testid={`tab-${name}`}
+              >
                 {t(`wb.tab.${name}`)}
               </a>
             </li>

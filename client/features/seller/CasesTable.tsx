@@ -8,7 +8,11 @@ import { QueryState } from '../../lib/components/QueryState';
 import { useCases, type Cases } from '../../lib/queries';
 
 /** Why a case does not count, or "yes". */
-function countedLabel(c: Cases['cases'][number], t: (key: string, options?: Record<string, unknown>) => string, reasonLabel: (reason: string | null) => string): string {
+function countedLabel(
+  c: Cases['cases'][number],
+  t: (key: string, options?: Record<string, unknown>) => string,
+  reasonLabel: (reason: string | null) => string,
+): string {
   if (c.counted) return t('common.yes');
   if (c.excluded) return t('cases.excludedBecause', { reason: reasonLabel(c.exclusionReason) });
   if (c.notCountedBecause === 'order_missing') return t('cases.orderMissing');
@@ -19,7 +23,9 @@ function CaseRows({ cases, showAll, byPaidDay }: { cases: Cases['cases']; showAl
   const { t } = useTranslation();
   const lang = useLang();
   const reasonLabel = useReasonLabel();
-  const rows = (showAll ? cases : cases.filter((c) => c.counted)).slice().sort((a, b) => a.leavesWindowOn.localeCompare(b.leavesWindowOn) || a.caseId.localeCompare(b.caseId));
+  const rows = (showAll ? cases : cases.filter((c) => c.counted))
+    .slice()
+    .sort((a, b) => a.leavesWindowOn.localeCompare(b.leavesWindowOn) || a.caseId.localeCompare(b.caseId));
   if (rows.length === 0) return <p className="state state-empty">{t('cases.noneCounted')}</p>;
   return (
     <TableScroll label={t('cases.title')}>

@@ -52,22 +52,60 @@ export function ForecastChart({ shopId, date }: { shopId: string; date: string }
       <QueryState query={forecast} isEmpty={(data) => data.points.length === 0} empty={t('forecast.empty')}>
         {(data) => (
           <>
-            {data.categoryComparable === false && (withheld(data) ? <CategoryTooSmall min={data.minPeerShops} testId="forecast-too-small" /> : <WithheldFromSeller min={data.minPeerShops} />)}
+            {data.categoryComparable === false &&
+              (withheld(data) ? <CategoryTooSmall min={data.minPeerShops} testId="forecast-too-small" /> : <WithheldFromSeller min={data.minPeerShops} />)}
             <ForecastFacts forecast={data} />
             <ChartFrame label={t('forecast.chartLabel')} height={220} testId="forecast-chart">
               <ComposedChart data={data.points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
                 <CartesianGrid stroke={COLORS.grid} vertical={false} />
                 <XAxis dataKey="date" tickFormatter={(d: string) => formatShortDate(d, lang)} minTickGap={24} tick={{ fontSize: 12, fill: '#344054' }} />
                 <YAxis tickFormatter={(v: number) => formatPercent(v, lang, 1)} width={56} tick={{ fontSize: 12, fill: '#344054' }} />
-                <Tooltip labelFormatter={(d) => formatDate(d as string, lang)} formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]} />
+                <Tooltip
+                  labelFormatter={(d) => formatDate(d as string, lang)}
+                  formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]}
+                />
                 <Legend />
-                <Line dataKey="rate" name={t('forecast.rate')} stroke={COLORS.rate} strokeDasharray="4 3" strokeWidth={2} dot={false} isAnimationActive={false} />
-                <Line dataKey="threshold" name={t('forecast.threshold')} stroke={COLORS.threshold} strokeDasharray="6 4" dot={false} isAnimationActive={false} />
-                {data.belowThresholdOn && <ReferenceLine x={data.belowThresholdOn} stroke={COLORS.mean} label={{ value: t('forecast.belowMark'), position: 'insideTopRight', fontSize: 12, fill: '#344054' }} />}
+                <Line
+                  dataKey="rate"
+                  name={t('forecast.rate')}
+                  stroke={COLORS.rate}
+                  strokeDasharray="4 3"
+                  strokeWidth={2}
+                  dot={false}
+                  isAnimationActive={false}
+                />
+                <Line
+                  dataKey="threshold"
+                  name={t('forecast.threshold')}
+                  stroke={COLORS.threshold}
+                  strokeDasharray="6 4"
+                  dot={false}
+                  isAnimationActive={false}
+                />
+                {data.belowThresholdOn && (
+                  <ReferenceLine
+                    x={data.belowThresholdOn}
+                    stroke={COLORS.mean}
+                    label={{ value: t('forecast.belowMark'), position: 'insideTopRight', fontSize: 12, fill: '#344054' }}
+                  />
+                )}
                 {versionChanges(data.points).map((change) => (
-                  <ReferenceLine key={change.date} x={change.date} stroke="#98a2b3" strokeDasharray="2 2" label={{ value: t('forecast.policyFrom', { version: change.version }), position: 'insideBottomLeft', fontSize: 11, fill: '#344054' }} />
+                  <ReferenceLine
+                    key={change.date}
+                    x={change.date}
+                    stroke="#98a2b3"
+                    strokeDasharray="2 2"
+                    label={{ value: t('forecast.policyFrom', { version: change.version }), position: 'insideBottomLeft', fontSize: 11, fill: '#344054' }}
+                  />
                 ))}
-                {data.liftOn && <ReferenceLine x={data.liftOn} stroke="#067647" strokeWidth={2} label={{ value: t('forecast.liftMark'), position: 'insideTopLeft', fontSize: 12, fill: '#067647' }} />}
+                {data.liftOn && (
+                  <ReferenceLine
+                    x={data.liftOn}
+                    stroke="#067647"
+                    strokeWidth={2}
+                    label={{ value: t('forecast.liftMark'), position: 'insideTopLeft', fontSize: 12, fill: '#067647' }}
+                  />
+                )}
               </ComposedChart>
             </ChartFrame>
           </>

@@ -7,7 +7,21 @@ import { LevelBadge } from '../../lib/components/LevelBadge';
 import { runLength } from '../../lib/policy';
 import type { Policy, ShopMetrics } from '../../lib/queries';
 
-function Card({ label, testId, value, display, note, tone }: { label: string; testId: string; value: number | string | null; display: ReactNode; note?: ReactNode; tone?: 'alert' | 'ok' }) {
+function Card({
+  label,
+  testId,
+  value,
+  display,
+  note,
+  tone,
+}: {
+  label: string;
+  testId: string;
+  value: number | string | null;
+  display: ReactNode;
+  note?: ReactNode;
+  tone?: 'alert' | 'ok';
+}) {
   return (
     <div className={`card ${tone ? `card-${tone}` : ''}`}>
       <dt>{label}</dt>
@@ -46,13 +60,23 @@ export function HeadlineCards({ metrics, policy }: { metrics: ShopMetrics; polic
         display={formatNumber(metrics.interventions, lang)}
         note={t('headline.ofOrders', { orders: formatNumber(metrics.orders, lang), complaints: formatNumber(metrics.complaints, lang) })}
       />
-      <Card label={t('metric.rate')} testId="headline-rate" value={metrics.rate} display={formatPercent(metrics.rate, lang)} note={t('headline.window', { days: policy.windowDays })} />
+      <Card
+        label={t('metric.rate')}
+        testId="headline-rate"
+        value={metrics.rate}
+        display={formatPercent(metrics.rate, lang)}
+        note={t('headline.window', { days: policy.windowDays })}
+      />
       <Card
         label={t('metric.categoryMean')}
         testId="headline-category-mean"
         value={metrics.categoryMean}
         display={tooSmall && metrics.categoryMean === null ? t('smallCategory.value') : formatPercent(metrics.categoryMean, lang)}
-        note={tooSmall ? tooSmallNote : t(policy.categoryMean === 'mean_of_shop_rates' ? 'headline.categoryOfShopRates' : 'headline.categoryOf', { category: metrics.categoryId })}
+        note={
+          tooSmall
+            ? tooSmallNote
+            : t(policy.categoryMean === 'mean_of_shop_rates' ? 'headline.categoryOfShopRates' : 'headline.categoryOf', { category: metrics.categoryId })
+        }
       />
       <Card
         label={t('metric.ratio')}

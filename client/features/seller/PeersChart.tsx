@@ -47,7 +47,11 @@ export function PeersChart({ shopId, date }: { shopId: string; date: string }) {
                         ? t('peers.noRate')
                         : t('peers.percentile', { percent: formatPercent(data.percentile, lang, 0), shops: formatNumber(data.judgedShops, lang) })}
                     </span>{' '}
-                    {t('peers.stats', { median: formatPercent(data.median, lang), p90: formatPercent(data.p90, lang), mean: formatPercent(data.categoryMean, lang) })}
+                    {t('peers.stats', {
+                      median: formatPercent(data.median, lang),
+                      p90: formatPercent(data.p90, lang),
+                      mean: formatPercent(data.categoryMean, lang),
+                    })}
                   </>
                 }
               >

@@ -38,8 +38,8 @@ export default function ShopOverview({ shopId, date, dataFrom, canAppeal }: Shop
                 {m.shopName} <span className="muted mono">{m.shopId}</span>
               </h2>
               <p className="muted">
-                {t('shop.window', { from: formatDate(m.window.from, lang), to: formatDate(m.window.to, lang) })} · {t('shop.category', { category: m.categoryId })} ·{' '}
-                {t('shop.policy', { version: m.policyVersion })}
+                {t('shop.window', { from: formatDate(m.window.from, lang), to: formatDate(m.window.to, lang) })} ·{' '}
+                {t('shop.category', { category: m.categoryId })} · {t('shop.policy', { version: m.policyVersion })}
               </p>
             </header>
             <HeadlineCards metrics={m} policy={policy} />

@@ -90,8 +90,27 @@ function TrendPlot({ trend, lang }: { trend: Trend; lang: Lang }) {
           formatter={(value, name) => [formatPercent(typeof value === 'number' ? value : null, lang), name]}
         />
         <Legend />
-        <Line type="monotone" dataKey="rate" name={t('metric.rate')} stroke={COLORS.rate} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} className="trend-rate" />
-        <Line type="monotone" dataKey="categoryMean" name={t('metric.categoryMean')} stroke={COLORS.mean} strokeWidth={1.5} dot={false} isAnimationActive={false} className="trend-mean" />
+        <Line
+          type="monotone"
+          dataKey="rate"
+          name={t('metric.rate')}
+          stroke={COLORS.rate}
+          strokeWidth={2}
+          dot={false}
+          connectNulls={false}
+          isAnimationActive={false}
+          className="trend-rate"
+        />
+        <Line
+          type="monotone"
+          dataKey="categoryMean"
+          name={t('metric.categoryMean')}
+          stroke={COLORS.mean}
+          strokeWidth={1.5}
+          dot={false}
+          isAnimationActive={false}
+          className="trend-mean"
+        />
         <Line
           type="monotone"
           dataKey="threshold"

@@ -12,7 +12,21 @@ export const COLORS = {
   grid: '#e4e7ec',
 };
 
-export function ChartFrame({ label, title, height = 280, children, summary, testId }: { label: string; title?: string; height?: number; children: ReactElement; summary?: ReactNode; testId?: string }) {
+export function ChartFrame({
+  label,
+  title,
+  height = 280,
+  children,
+  summary,
+  testId,
+}: {
+  label: string;
+  title?: string;
+  height?: number;
+  children: ReactElement;
+  summary?: ReactNode;
+  testId?: string;
+}) {
   return (
     <figure className="chart" data-testid={testId} aria-label={label}>
       {title && <h3 className="chart-title">{title}</h3>}

@@ -2,7 +2,19 @@ import { useId, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 /** A titled block of the page (a landmark region named by its heading). */
-export function Section({ title, actions, children, className, testId }: { title: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
+export function Section({
+  title,
+  actions,
+  children,
+  className,
+  testId,
+}: {
+  title: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
   const id = useId();
   return (
     <section className={`panel ${className ?? ''}`} aria-labelledby={id} data-testid={testId}>

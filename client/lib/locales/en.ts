@@ -343,7 +343,8 @@ export const en = {
     effectiveOn: 'The candidate applies from {{day}}; the days before keep the version in force then.',
     effectiveFromStart: "The candidate applies from the data's first day.",
     notActivatable: 'Cannot be activated as it is: {{reason}}',
-    confirmTextFrom: 'Version {{version}} replaces {{active}} from {{day}} on, exactly as simulated; levels from that day are recomputed. Existing restrictions keep the version that made them.',
+    confirmTextFrom:
+      'Version {{version}} replaces {{active}} from {{day}} on, exactly as simulated; levels from that day are recomputed. Existing restrictions keep the version that made them.',
     activatedFrom: 'Version {{version}} is active from {{day}}.',
     activate: 'Activate',
     confirmTitle: 'Activate this policy?',

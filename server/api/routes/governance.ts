@@ -13,7 +13,12 @@ import { badRequest } from '../http.js';
 
 export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
-    method: 'get', path: '/flagged', access: 'reviewer', query: FlaggedQuery, response: FlaggedListSchema, produces: ['text/csv'],
+    method: 'get',
+    path: '/flagged',
+    access: 'reviewer',
+    query: FlaggedQuery,
+    response: FlaggedListSchema,
+    produces: ['text/csv'],
     summary: 'The shops whose level on a date is not none; filter, sort, page; format=csv downloads them',
     handler: async ({ query, res }) => {
       const list = await ctx.db.read(async (conn) => {
@@ -21,7 +26,10 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
         return flaggedShops(conn, range, { ...query, date: statDate(range, query.date) });
       });
       if (query.format === 'csv') {
-        res.type('text/csv; charset=utf-8').attachment(`flagged-${query.date ?? 'latest'}.csv`).send(flaggedCsv(list.items));
+        res
+          .type('text/csv; charset=utf-8')
+          .attachment(`flagged-${query.date ?? 'latest'}.csv`)
+          .send(flaggedCsv(list.items));
         return undefined;
       }
       return list;
@@ -29,7 +37,11 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/categories', access: 'reviewer', query: CategoriesQuery, response: CategoriesSchema,
+    method: 'get',
+    path: '/categories',
+    access: 'reviewer',
+    query: CategoriesQuery,
+    response: CategoriesSchema,
     summary: 'Every category on a date: shops, orders, interventions, pooled mean, median and p90 of shop rates, shops per level',
     handler: ({ query }) =>
       ctx.db.read(async (conn) => {
@@ -39,23 +51,42 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/appeals', access: 'any', query: AppealsQuery, response: z.object({ items: z.array(AppealSchema) }),
+    method: 'get',
+    path: '/appeals',
+    access: 'any',
+    query: AppealsQuery,
+    response: z.object({ items: z.array(AppealSchema) }),
     summary: 'Appeals: a reviewer sees all, a seller those of their shops',
     handler: async ({ query, who }) => {
-      const shopIds = who!.role === 'seller' ? (query.shopId ? who!.shops.filter((s) => s === query.shopId) : who!.shops) : query.shopId ? [query.shopId] : undefined;
+      const shopIds =
+        who!.role === 'seller' ? (query.shopId ? who!.shops.filter((s) => s === query.shopId) : who!.shops) : query.shopId ? [query.shopId] : undefined;
       return { items: await ctx.db.read((conn) => listAppeals(conn, { state: query.state, shopIds })) };
     },
   });
 
   api.add({
-    method: 'post', path: '/appeals/:appealId/answer', access: 'reviewer',
-    params: z.object({ appealId: z.coerce.number().int().positive().max(2 ** 52) }), body: AppealAnswerBody, response: AppealSchema,
+    method: 'post',
+    path: '/appeals/:appealId/answer',
+    access: 'reviewer',
+    params: z.object({
+      appealId: z.coerce
+        .number()
+        .int()
+        .positive()
+        .max(2 ** 52),
+    }),
+    body: AppealAnswerBody,
+    response: AppealSchema,
     summary: 'Accept (lifts the restriction early) or reject an appeal, with a reason',
     handler: ({ params, body, who }) => ctx.db.write((conn) => answerAppeal(conn, who!, params.appealId, body)),
   });
 
   api.add({
-    method: 'get', path: '/audit', access: 'reviewer', query: AuditQuery, response: AuditSchema,
+    method: 'get',
+    path: '/audit',
+    access: 'reviewer',
+    query: AuditQuery,
+    response: AuditSchema,
     summary: 'The append-only audit log of decisions, appeals and policy changes, newest first',
     handler: ({ query }) => {
       if (query.from && query.to && query.from > query.to) throw badRequest(`from: ${query.from} is after to (${query.to})`);

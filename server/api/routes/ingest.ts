@@ -19,7 +19,16 @@ const ReportSchema = z.object({
   accepted: z.number(),
   rejected: z.number(),
   exitCode: z.number(),
-  files: z.array(z.object({ file: z.string(), kind: z.string().nullable(), accepted: z.number(), rejected: z.number(), rejects: z.array(RejectSchema), error: z.string().optional() })),
+  files: z.array(
+    z.object({
+      file: z.string(),
+      kind: z.string().nullable(),
+      accepted: z.number(),
+      rejected: z.number(),
+      rejects: z.array(RejectSchema),
+      error: z.string().optional(),
+    }),
+  ),
 });
 
 function uploadDirs(req: unknown): string[] {
@@ -52,17 +61,23 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
     uploads.array('files', 20)(req, res, (error?: unknown) => {
       if (!error) return next();
       removeUploads(req);
-      const message = error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE'
-        ? `unexpected field ${error.field}; attach the files as multipart field "files"`
-        : (error as Error).message;
+      const message =
+        error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE'
+          ? `unexpected field ${error.field}; attach the files as multipart field "files"`
+          : (error as Error).message;
       next(badRequest(`files: ${message}`));
     });
   };
 
   api.add({
-    method: 'post', path: '/ingest', access: 'admin', response: ReportSchema,
+    method: 'post',
+    path: '/ingest',
+    access: 'admin',
+    response: ReportSchema,
     middleware: [receive],
-    requestContent: { 'multipart/form-data': { schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } },
+    requestContent: {
+      'multipart/form-data': { schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } } },
+    },
     summary: 'Upload CSV or Parquet files (field "files"; kinds by name as in DESIGN §2): the per-file report, as the CLI prints it',
     handler: async ({ req, who }) => {
       const files = (req.files ?? []) as Express.Multer.File[];
@@ -80,7 +95,14 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
           displayNames.set(target, path.basename(f.originalname));
         }
         const report = await ingestFiles(ctx.db, named, { source: `upload:${who!.subject}`, displayNames, earliestDay });
-        await ctx.db.write((conn) => appendAudit(conn, who!, 'ingest.upload', null, { batchId: report.batchId, accepted: report.accepted, rejected: report.rejected, files: report.files.map((f) => ({ file: f.file, accepted: f.accepted, rejected: f.rejected, error: f.error ?? null })) }));
+        await ctx.db.write((conn) =>
+          appendAudit(conn, who!, 'ingest.upload', null, {
+            batchId: report.batchId,
+            accepted: report.accepted,
+            rejected: report.rejected,
+            files: report.files.map((f) => ({ file: f.file, accepted: f.accepted, rejected: f.rejected, error: f.error ?? null })),
+          }),
+        );
         const { refresh: _refresh, ...rest } = report;
         return rest;
       } finally {

@@ -11,7 +11,14 @@ import { requireRange, statDate, type AppContext } from '../context.js';
 import { Mutex } from '../../db/database.js';
 import type { ApiRegistry } from '../registry.js';
 
-const VersionSchema = z.object({ version: z.string(), createdAt: z.string(), createdBy: z.string(), active: z.boolean(), effectiveFrom: z.string().nullable(), policy: PolicySchema });
+const VersionSchema = z.object({
+  version: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  active: z.boolean(),
+  effectiveFrom: z.string().nullable(),
+  policy: PolicySchema,
+});
 
 export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
   // Simulations run one at a time: each recomputes every shop-day, so two at once only share the CPU and
@@ -19,7 +26,10 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
   const simulations = new Mutex();
 
   api.add({
-    method: 'get', path: '/policy', access: 'any', response: z.object({ active: PolicySchema, versions: z.array(VersionSchema) }),
+    method: 'get',
+    path: '/policy',
+    access: 'any',
+    response: z.object({ active: PolicySchema, versions: z.array(VersionSchema) }),
     summary: 'The active policy and every version with the day it took effect',
     handler: () =>
       ctx.db.read(async (conn) => {
@@ -29,9 +39,13 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'post', path: '/policy/simulate', access: 'reviewer',
-    body: z.object({ policy: PolicySchema, date: IsoDate.optional(), effectiveFrom: IsoDate.optional() }).strict(), response: SimulationSchema,
-    summary: 'What activating a candidate policy from a day on (default: the last day with data, as activation) would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
+    method: 'post',
+    path: '/policy/simulate',
+    access: 'reviewer',
+    body: z.object({ policy: PolicySchema, date: IsoDate.optional(), effectiveFrom: IsoDate.optional() }).strict(),
+    response: SimulationSchema,
+    summary:
+      'What activating a candidate policy from a day on (default: the last day with data, as activation) would do on a date: shops per level per category under it and under the active policy, and the shops that change level',
     status: 200,
     handler: ({ body }) =>
       simulations.run(() =>
@@ -43,10 +57,13 @@ export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'post', path: '/policy/activate', access: 'admin',
+    method: 'post',
+    path: '/policy/activate',
+    access: 'admin',
     body: z.object({ policy: PolicySchema, effectiveFrom: IsoDate.optional() }).strict(),
     response: z.object({ version: z.string(), effectiveFrom: z.string().nullable(), changed: z.array(z.string()) }),
-    summary: 'Make a candidate the active version from a day on (default: the last day with data; before any data, from its first day) and recompute the levels',
+    summary:
+      'Make a candidate the active version from a day on (default: the last day with data; before any data, from its first day) and recompute the levels',
     handler: ({ body, who }) =>
       ctx.db.write(async (conn) => {
         const result = await activatePolicy(conn, body.policy, who!.subject, body.effectiveFrom);

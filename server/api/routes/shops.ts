@@ -2,12 +2,32 @@
 import { z } from 'zod';
 import { IsoDate } from '../../contracts/common.js';
 import { ShopMetricsQuery, ShopMetricsSchema, ShopParams } from '../../contracts/metrics.js';
-import { BreakdownSchema, CasesQuery, CasesSchema, ForecastSchema, HistorySchema, PeersSchema, TrendQuery, TrendSchema, DecisionSchema } from '../../contracts/shop.js';
+import {
+  BreakdownSchema,
+  CasesQuery,
+  CasesSchema,
+  ForecastSchema,
+  HistorySchema,
+  PeersSchema,
+  TrendQuery,
+  TrendSchema,
+  DecisionSchema,
+} from '../../contracts/shop.js';
 import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
 import { shopExists, shopMetricsOn } from '../../read/queries.js';
 import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
 import { loadForecast } from '../../read/forecast.js';
-import { breakdownFor, forecastFor, historyFor, metricsFor, otherShopsWithOrders, otherShopsWithOrdersByDay, peersFor, trendFor, type Reader } from '../../read/privacy.js';
+import {
+  breakdownFor,
+  forecastFor,
+  historyFor,
+  metricsFor,
+  otherShopsWithOrders,
+  otherShopsWithOrdersByDay,
+  peersFor,
+  trendFor,
+  type Reader,
+} from '../../read/privacy.js';
 import type { Principal } from '../../auth/tokens.js';
 import { loadLifts } from '../../policy/lifts.js';
 import { loadSchedule } from '../../policy/schedule.js';
@@ -40,7 +60,12 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/metrics', access: 'shop', params: ShopParams, query: ShopMetricsQuery, response: ShopMetricsSchema,
+    method: 'get',
+    path: '/shops/:shopId/metrics',
+    access: 'shop',
+    params: ShopParams,
+    query: ShopMetricsQuery,
+    response: ShopMetricsSchema,
     summary: "A shop's 30-day metrics, level and restrictions on a date (default: the last day with data)",
     handler: async ({ params, query, who }) => {
       const reader = readerOf(who);
@@ -60,7 +85,12 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/trend', access: 'shop', params: ShopParams, query: TrendQuery, response: TrendSchema,
+    method: 'get',
+    path: '/shops/:shopId/trend',
+    access: 'shop',
+    params: ShopParams,
+    query: TrendQuery,
+    response: TrendSchema,
     summary: 'The daily series of rate, category mean, threshold, ratio and level (default: the 90 days to the last day)',
     handler: ({ params, query, who }) =>
       read(async (conn) => {
@@ -75,22 +105,42 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/cases', access: 'shop', params: ShopParams, query: CasesQuery, response: CasesSchema,
+    method: 'get',
+    path: '/shops/:shopId/cases',
+    access: 'shop',
+    params: ShopParams,
+    query: CasesQuery,
+    response: CasesSchema,
     summary: 'The cases in the window of a date, whether each counts, and the day each leaves the window',
-    handler: ({ params, query }) => onDate(params.shopId, query.date, async (conn, day, range) => shopCases(conn, await loadSchedule(conn), range, params.shopId, day)),
+    handler: ({ params, query }) =>
+      onDate(params.shopId, query.date, async (conn, day, range) => shopCases(conn, await loadSchedule(conn), range, params.shopId, day)),
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/breakdown', access: 'shop', params: ShopParams, query: DateQuery, response: BreakdownSchema,
+    method: 'get',
+    path: '/shops/:shopId/breakdown',
+    access: 'shop',
+    params: ShopParams,
+    query: DateQuery,
+    response: BreakdownSchema,
     summary: 'Interventions in the window by reason, and by week over 12 weeks',
     handler: ({ params, query, who }) =>
       onDate(params.shopId, query.date, async (conn, day) =>
-        breakdownFor(readerOf(who), await shopBreakdown(conn, await loadSchedule(conn), params.shopId, day), await otherShopsWithOrders(conn, params.shopId, day)),
+        breakdownFor(
+          readerOf(who),
+          await shopBreakdown(conn, await loadSchedule(conn), params.shopId, day),
+          await otherShopsWithOrders(conn, params.shopId, day),
+        ),
       ),
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/peers', access: 'shop', params: ShopParams, query: DateQuery, response: PeersSchema,
+    method: 'get',
+    path: '/shops/:shopId/peers',
+    access: 'shop',
+    params: ShopParams,
+    query: DateQuery,
+    response: PeersSchema,
     summary: "The rates of the judged shops of the shop's category, and where the shop stands",
     handler: ({ params, query, who }) =>
       onDate(params.shopId, query.date, async (conn, day) => {
@@ -100,7 +150,12 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/forecast', access: 'shop', params: ShopParams, query: DateQuery, response: ForecastSchema,
+    method: 'get',
+    path: '/shops/:shopId/forecast',
+    access: 'shop',
+    params: ShopParams,
+    query: DateQuery,
+    response: ForecastSchema,
     summary: 'With no new interventions: when the ratio falls below the threshold, when restrictions lift, and the 7-day headroom',
     handler: ({ params, query, who }) =>
       onDate(params.shopId, query.date, async (conn, day, range) => {
@@ -110,7 +165,11 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'get', path: '/shops/:shopId/history', access: 'shop', params: ShopParams, response: HistorySchema,
+    method: 'get',
+    path: '/shops/:shopId/history',
+    access: 'shop',
+    params: ShopParams,
+    response: HistorySchema,
     summary: 'The timeline of levels, the numbers and policy version behind each restriction, and the decisions on them',
     handler: ({ params, who }) =>
       read(async (conn) => {
@@ -126,13 +185,23 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   });
 
   api.add({
-    method: 'post', path: '/shops/:shopId/decisions', access: 'reviewer', params: ShopParams, body: DecisionBody, response: DecisionSchema,
+    method: 'post',
+    path: '/shops/:shopId/decisions',
+    access: 'reviewer',
+    params: ShopParams,
+    body: DecisionBody,
+    response: DecisionSchema,
     summary: "A reviewer's decision on the shop's restriction: confirm, exempt (until a date), lift early, or a note",
     handler: ({ params, body, who }) => ctx.db.write((conn) => decide(conn, who!, params.shopId, body)),
   });
 
   api.add({
-    method: 'post', path: '/shops/:shopId/appeals', access: 'seller-shop', params: ShopParams, body: AppealBody, response: AppealSchema,
+    method: 'post',
+    path: '/shops/:shopId/appeals',
+    access: 'seller-shop',
+    params: ShopParams,
+    body: AppealBody,
+    response: AppealSchema,
     summary: "The seller's appeal against the restriction in force",
     handler: ({ params, body, who }) => ctx.db.write((conn) => fileAppeal(conn, who!, params.shopId, body.text)),
   });
