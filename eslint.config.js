@@ -13,7 +13,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 /** Folders under server/ that hold domain code: none of them may know about HTTP. */
-const DOMAIN = ['db', 'ingest', 'pipeline', 'policy', 'read', 'governance', 'seam', 'generate', 'contracts'];
+const DOMAIN = ['db', 'ingest', 'pipeline', 'policy', 'read', 'governance', 'seam', 'cluster', 'generate', 'contracts'];
 const HTTP_PACKAGES = ['express', 'multer', 'helmet', 'express-rate-limit', 'pino-http', 'supertest'];
 
 /** A zone: files in `target` may not import from `from` (paths from the project root). */
@@ -38,6 +38,11 @@ const BOUNDARIES = [
   zone('server/ingest', ['server/api', 'server/read', 'server/governance'], 'ingest runs without the API'),
   zone('server/governance', ['server/api'], 'governance runs without HTTP'),
   zone('server/seam', ['server/api', 'server/read', 'server/governance'], 'the seam hands counts to the pipeline, nothing else'),
+  zone(
+    'server/cluster',
+    ['server/api', 'server/read', 'server/governance'],
+    'cluster mode computes counts on ClickHouse and hands them to the pipeline, nothing else',
+  ),
   zone('server', ['test', 'bench'], 'the product never imports tests or benchmarks'),
 ];
 

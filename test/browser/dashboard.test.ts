@@ -1,5 +1,5 @@
 // The built dashboard in a real Chromium (Debian's, driven by playwright-core): what a seller and a
-// reviewer see. `npm test` first finds or installs a Chromium (test/setup/ensure-chromium.ts); this file
+// reviewer see. `npm test` first finds or installs a Chromium (test/setup/ensure-tools.ts); this file
 // looks it up the same way (CHROMIUM_PATH first), and fails rather than skips without a browser.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 // Where the browser tests' Chromium is: CHROMIUM_PATH when set, else the usual places and names on PATH.
-// Shared by test/setup/ensure-chromium.ts (run by `npm test` before vitest) and test/browser/dashboard.test.ts.
+// Shared by test/setup/ensure-tools.ts (run by `npm test` before vitest) and test/browser/dashboard.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -1,11 +1,14 @@
-// Run by `npm test` before vitest: makes sure the browser tests have a Chromium. Finds one (CHROMIUM_PATH,
-// /usr/bin/chromium, chromium-browser, google-chrome…); when there is none and this runs as root on a
-// machine with apt-get (a fresh Debian CI box), installs chromium and fonts-noto-cjk, saying so; when it
-// still has none, fails with what to run. It never skips the browser tests silently.
+// Run by `npm test` before vitest: makes sure the browser tests have a Chromium and the cluster tests a
+// ClickHouse server. Finds them (CHROMIUM_PATH, /usr/bin/chromium, …; CLICKHOUSE_SERVER_BIN,
+// /usr/bin/clickhouse-server, …); when one is missing and this runs as root on a machine with apt-get
+// (a fresh Debian CI box), installs Debian's packages (chromium and fonts-noto-cjk; clickhouse-server and
+// clickhouse-client), saying so; when one is still missing, fails with what to run. It never lets a
+// test be skipped silently.
 import { spawnSync } from 'node:child_process';
+import { findServerBinary } from '../../server/cluster/local.js';
 import { chromiumMissingMessage, findChromium } from './chromium.js';
 
-const say = (line: string) => console.log(`ensure-chromium: ${line}`);
+const say = (line: string) => console.log(`ensure-tools: ${line}`);
 
 function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -24,7 +27,7 @@ function aptInstall(packages: string[]): boolean {
     const step = spawnSync('apt-get', args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     if (step.status !== 0) {
       const output = `${step.stdout ?? ''}${step.stderr ?? ''}`.trimEnd().split('\n').slice(-30).join('\n');
-      console.error(`${output}\nensure-chromium: apt-get ${args[0]} failed (${step.error?.message ?? `exit ${step.status}`})`);
+      console.error(`${output}\nensure-tools: apt-get ${args[0]} failed (${step.error?.message ?? `exit ${step.status}`})`);
       return false;
     }
   }
@@ -40,15 +43,26 @@ function hasCjkFont(): boolean | null {
 
 function main(): number {
   let chromium = findChromium();
-  if (!chromium && !process.env.CHROMIUM_PATH && canApt) {
-    say("no Chromium found; installing Debian's chromium and fonts-noto-cjk for the browser tests (a minute or two)…");
-    if (aptInstall(['chromium', 'fonts-noto-cjk'])) say('installed chromium and fonts-noto-cjk');
+  let clickhouse = findServerBinary();
+  const packages = [
+    ...(!chromium && !process.env.CHROMIUM_PATH ? ['chromium', 'fonts-noto-cjk'] : []),
+    ...('missing' in clickhouse && !process.env.CLICKHOUSE_SERVER_BIN ? ['clickhouse-server', 'clickhouse-client'] : []),
+  ];
+  if (packages.length > 0 && canApt) {
+    say(`installing Debian's ${packages.join(', ')} for the browser and cluster tests (a minute or two)…`);
+    if (aptInstall(packages)) say(`installed ${packages.join(', ')}`);
     chromium = findChromium();
+    clickhouse = findServerBinary();
   }
   if (!chromium) {
     console.error(`\nnpm test: ${chromiumMissingMessage()}\n`);
     return 1;
   }
+  if ('missing' in clickhouse) {
+    console.error(`\nnpm test: the cluster tests need ClickHouse: ${clickhouse.missing}\n`);
+    return 1;
+  }
+  say(`cluster tests use ${clickhouse.path}`);
   say(`browser tests use ${chromium}`);
   if (hasCjkFont() === false) {
     if (canApt) {
