@@ -1,6 +1,11 @@
 // One ingest batch (DESIGN §2): files are read, every field checked, bad rows set aside with file,
 // line, column and reason, good rows upserted by id, the metrics refreshed, and the batch logged —
 // all in one transaction, so a crash or a fatal error leaves the database as it was.
+//
+// A file is read in bulk (bulk.ts: DuckDB reads it and checks every field in SQL; the row reader sees
+// only the rows the SQL doubts) unless it is unusual enough (broken quotes, mixed line ends, not UTF-8,
+// a wrong header...) to go through the row reader alone (readers.ts + the field readers of tables.ts),
+// whose report is the reference: both give the same report, line for line.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -9,6 +14,7 @@ import type { Database } from '../db/database.js';
 import { queryRows } from '../db/database.js';
 import { refreshMetrics, appendColumns, type RefreshSummary } from '../pipeline/refresh.js';
 import { ensureActivePolicy } from '../policy/store.js';
+import { stageBulk } from './bulk.js';
 import { FileError, readCsv, readParquet, type RawRecord } from './readers.js';
 import { FieldError, KINDS, TABLES, kindOfFile, type FieldContext, type Kind, type TableSpec } from './tables.js';
 import { earliestDayRule, isDay } from './timestamps.js';
@@ -58,6 +64,13 @@ export interface IngestOptions {
   onProgress?: (file: string, done: number, total: number) => void;
   /** Display names for files (e.g. an upload's original name), by path. */
   displayNames?: Map<string, string>;
+  /**
+   * Read files in bulk (bulk.ts: DuckDB reads and checks every field in SQL, the row reader only sees the
+   * rows it doubts); false reads every row in JavaScript (the reference the bulk path is tested against).
+   */
+  bulk?: boolean;
+  /** Called after each file is staged, checked and upserted (before the batch's refresh), with the time it took. */
+  onFileLoaded?: (file: string, ms: number, report: FileReport) => void;
   /** Runs inside the transaction just before it commits; a throw rolls the whole batch back (tests use it to fail midway). */
   beforeCommit?: () => Promise<void>;
 }
@@ -119,8 +132,9 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
         report.error = `cannot tell its table from the name: the name must start with ${KINDS.join(', ')} and end in .csv or .parquet`;
         continue;
       }
+      const fileStarted = performance.now();
       try {
-        await loadFile(db, conn, file, TABLES[kind], ctx, report, affected, options.onProgress);
+        await loadFile(db, conn, file, TABLES[kind], ctx, report, affected, options.bulk ?? true, options.onProgress);
       } catch (error) {
         if (!(error instanceof FileError)) throw error;
         report.error = error.message;
@@ -128,6 +142,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
         report.rejected = 0;
         report.rejects = [];
       }
+      options.onFileLoaded?.(report.file, performance.now() - fileStarted, report);
     }
     await conn.run('DROP TABLE batch_orders');
     const accepted = reports.reduce((n, r) => n + r.accepted, 0);
@@ -150,55 +165,36 @@ async function loadFile(
   ctx: FieldContext & { countBasis: string },
   report: FileReport,
   affected: Affected,
+  useBulk: boolean,
   onProgress?: IngestOptions['onProgress'],
 ): Promise<void> {
   const names = spec.columns.map((c) => c.name);
-  const columnDefs = spec.columns.map((c) => `"${c.name}" ${c.stageType.toString()}`).join(', ');
-  await conn.run(`CREATE OR REPLACE TEMP TABLE stage (line BIGINT, ${columnDefs})`);
-  const isParquet = /\.parquet$/i.test(file);
-  const progress = onProgress ? (done: number, total: number) => onProgress(report.file, done, total) : undefined;
-  const records: AsyncIterable<RawRecord> = isParquet ? readParquet(db, file, names, progress) : readCsv(file, names, progress);
   const reject = (line: number, column: string | null, reason: string, id?: string) => {
     report.rejects.push(id ? { line, column, reason, id: id.slice(0, 64) } : { line, column, reason });
   };
-
-  let buffer: unknown[][] = spec.columns.map(() => []);
-  let lines: bigint[] = [];
-  const types = [BIGINT, ...spec.columns.map((c) => c.stageType)];
-  const flush = async () => {
-    if (lines.length === 0) return;
-    await appendColumns(conn, 'stage', types, [lines, ...buffer]);
-    buffer = spec.columns.map(() => []);
-    lines = [];
-  };
-
-  for await (const record of records) {
-    if ('broken' in record) {
-      reject(record.line, null, record.broken);
-      continue;
-    }
-    if (record.fields.length !== names.length) {
-      reject(record.line, null, `has ${record.fields.length} fields; expected ${names.length} (${names.join(',')})`, record.fields[0]?.trim());
-      continue;
+  /** The row reader: every field through its reader (tables.ts); the values, or null with the row rejected (the first bad field). */
+  const readRecord = (line: number, fields: string[]): unknown[] | null => {
+    if (fields.length !== names.length) {
+      reject(line, null, `has ${fields.length} fields; expected ${names.length} (${names.join(',')})`, fields[0]?.trim());
+      return null;
     }
     const values: unknown[] = [];
-    let bad = false;
     for (let i = 0; i < spec.columns.length; i++) {
       try {
-        values.push(spec.columns[i].read(record.fields[i], ctx));
+        values.push(spec.columns[i].read(fields[i], ctx));
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
-        reject(record.line, names[i], `${names[i]}: ${error.message}`, record.fields[0]?.trim());
-        bad = true;
-        break; // one reason per row: the first bad field
+        reject(line, names[i], `${names[i]}: ${error.message}`, fields[0]?.trim());
+        return null; // one reason per row: the first bad field
       }
     }
-    if (bad) continue;
-    lines.push(BigInt(record.line));
-    values.forEach((v, i) => buffer[i].push(v));
-    if (lines.length >= STAGE_FLUSH) await flush();
-  }
-  await flush();
+    return values;
+  };
+  const size = fileSize(file);
+  const progress = onProgress ? (fraction: number) => onProgress(report.file, Math.round(fraction * size), size) : undefined;
+  // The bulk path (bulk.ts) unless the file is unusual enough for the row reader alone.
+  const bulk = useBulk && (await stageBulk(db, conn, file, spec, ctx, { readRecord, progress }));
+  if (!bulk) await stageRows(db, conn, file, spec, readRecord, reject, onProgress ? (done, total) => onProgress(report.file, done, total) : undefined);
 
   // Checks that need the database: each names the rows it rejects; those rows leave the stage. First,
   // an id repeated inside the file (in SQL: a file may hold more ids than a JS Map can).
@@ -224,6 +220,52 @@ async function loadFile(
   report.rejects.sort((a, b) => a.line - b.line);
   report.rejected = report.rejects.length;
   await conn.run('DROP TABLE stage');
+}
+
+/** The row reader's path: each record read in JavaScript and staged through an appender. */
+async function stageRows(
+  db: Database,
+  conn: DuckDBConnection,
+  file: string,
+  spec: TableSpec,
+  readRecord: (line: number, fields: string[]) => unknown[] | null,
+  reject: (line: number, column: string | null, reason: string) => void,
+  progress?: (done: number, total: number) => void,
+): Promise<void> {
+  const names = spec.columns.map((c) => c.name);
+  const columnDefs = spec.columns.map((c) => `"${c.name}" ${c.stageType.toString()}`).join(', ');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE stage (line BIGINT, ${columnDefs})`);
+  const isParquet = /\.parquet$/i.test(file);
+  const records: AsyncIterable<RawRecord> = isParquet ? readParquet(db, file, names, progress) : readCsv(file, names, progress);
+  let buffer: unknown[][] = spec.columns.map(() => []);
+  let lines: bigint[] = [];
+  const types = [BIGINT, ...spec.columns.map((c) => c.stageType)];
+  const flush = async () => {
+    if (lines.length === 0) return;
+    await appendColumns(conn, 'stage', types, [lines, ...buffer]);
+    buffer = spec.columns.map(() => []);
+    lines = [];
+  };
+  for await (const record of records) {
+    if ('broken' in record) {
+      reject(record.line, null, record.broken);
+      continue;
+    }
+    const values = readRecord(record.line, record.fields);
+    if (!values) continue;
+    lines.push(BigInt(record.line));
+    values.forEach((v, i) => buffer[i].push(v));
+    if (lines.length >= STAGE_FLUSH) await flush();
+  }
+  await flush();
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** What a batch changed, for the refresh: the earliest local day it touched, or everything. */

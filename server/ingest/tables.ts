@@ -2,7 +2,7 @@
 // that need the database (unknown shop, an order of another shop...). One declaration per table
 // serves the CSV reader, the Parquet reader, the staging table and the upsert.
 import { BIGINT, BOOLEAN, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue, type DuckDBType } from '@duckdb/node-api';
-import { clip, parseTimestamp } from './timestamps.js';
+import { clip, parseTimestamp, type EarliestDayRule } from './timestamps.js';
 
 export const KINDS = ['categories', 'shops', 'orders', 'interventions'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -11,7 +11,7 @@ export interface FieldContext {
   timeZone: string;
   nowMicros: bigint;
   /** Instants on a calendar day (platform zone) before this day are rejected (see earliestDayRule). */
-  earliest?: { day: string; before: (micros: bigint) => boolean };
+  earliest?: EarliestDayRule;
 }
 
 /** A field's reader: the value to stage, or throws FieldError with the reason. */
@@ -21,7 +21,14 @@ export interface ColumnSpec {
   name: string;
   stageType: DuckDBType;
   read: (raw: string, ctx: FieldContext) => unknown;
+  /** The same rule for the bulk path (bulk.ts), which checks in SQL and hands doubtful rows to `read`. */
+  rule: ColumnRule;
 }
+
+export type ColumnRule =
+  | { type: 'id' | 'text'; required: boolean; max: number }
+  | { type: 'choice'; required: boolean; values: readonly string[] }
+  | { type: 'timestamp' | 'amount' | 'bool' };
 
 export interface TableSpec {
   kind: Kind;
@@ -41,6 +48,7 @@ function id(name: string, required = true): ColumnSpec {
   return {
     name,
     stageType: VARCHAR,
+    rule: { type: 'id', required, max: MAX_ID },
     read: (raw) => {
       const value = raw.trim();
       if (value === '') {
@@ -59,6 +67,7 @@ function text(name: string, required: boolean): ColumnSpec {
   return {
     name,
     stageType: VARCHAR,
+    rule: { type: 'text', required, max: MAX_TEXT },
     read: (raw) => {
       const value = raw.trim();
       if (value === '') {
@@ -75,6 +84,7 @@ function timestamp(name: string): ColumnSpec {
   return {
     name,
     stageType: TIMESTAMPTZ,
+    rule: { type: 'timestamp' },
     read: (raw, ctx) => {
       const parsed = parseTimestamp(raw.trim(), ctx.timeZone);
       if ('error' in parsed) throw new FieldError(parsed.error);
@@ -89,6 +99,7 @@ function choice(name: string, values: readonly string[], required: boolean): Col
   return {
     name,
     stageType: VARCHAR,
+    rule: { type: 'choice', required, values },
     read: (raw) => {
       const value = raw.trim();
       if (value === '' && !required) return null;
@@ -103,6 +114,7 @@ function amount(name: string): ColumnSpec {
   return {
     name,
     stageType: BIGINT,
+    rule: { type: 'amount' },
     // CNY in fen (cents): amounts are rounded half up to 2 decimals.
     read: (raw) => {
       const value = raw.trim();
@@ -118,6 +130,7 @@ function bool(name: string): ColumnSpec {
   return {
     name,
     stageType: BOOLEAN,
+    rule: { type: 'bool' },
     read: (raw) => {
       const value = raw.trim().toLowerCase();
       if (value === 'true') return true;

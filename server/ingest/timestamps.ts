@@ -120,7 +120,17 @@ export function isDay(text: string): boolean {
  * The earliest accepted day as a rule on instants: an instant is accepted when its calendar day in the
  * platform zone is `day` or later. `before(micros)` says whether an instant falls on an earlier day.
  */
-export function earliestDayRule(day: string, timeZone: string): { day: string; before: (micros: bigint) => boolean } {
+export interface EarliestDayRule {
+  day: string;
+  before: (micros: bigint) => boolean;
+  /** Instants below lowMicros are before the day, from highMicros on they are not; between, their local day decides. */
+  lowMicros: bigint;
+  highMicros: bigint;
+  /** The day as days since 1970-01-01. */
+  epochDay: number;
+}
+
+export function earliestDayRule(day: string, timeZone: string): EarliestDayRule {
   if (!isDay(day)) throw new Error(`earliestDay: '${day}' is not a day as YYYY-MM-DD`);
   const [y, m, d] = day.split('-').map(Number);
   // The day starts near its local midnight; instants more than a day from it are decided by comparing
@@ -130,6 +140,9 @@ export function earliestDayRule(day: string, timeZone: string): { day: string; b
   const highMicros = BigInt(midnight + 86_400_000) * 1000n;
   return {
     day,
+    lowMicros,
+    highMicros,
+    epochDay: Math.round(utcDateMs(y, m, d) / 86_400_000),
     before: (micros) => {
       if (micros < lowMicros) return true;
       if (micros >= highMicros) return false;
