@@ -22,10 +22,19 @@ export async function generate(
   days: number,
   seed: number,
   end: string,
+  ordersPerShopDay?: number,
 ): Promise<{ summary: DemoSummary; ms: number; bytes: number }> {
   const started = performance.now();
   const show = progress('generating orders');
-  const summary = await generateDemo({ shops, days, seed, end, out, onProgress: (done, total) => show(done, total) });
+  const summary = await generateDemo({
+    shops,
+    days,
+    seed,
+    end,
+    out,
+    ...(ordersPerShopDay !== undefined ? { ordersPerShopDay } : {}),
+    onProgress: (done, total) => show(done, total),
+  });
   const bytes = summary.files.reduce((n, f) => n + fs.statSync(f).size, 0);
   return { summary, ms: performance.now() - started, bytes };
 }

@@ -112,6 +112,63 @@ export async function verifyToken(secret: Uint8Array | crypto.KeyObject, token: 
   }
 }
 
+/** How many verified tokens a TokenVerifier keeps (the oldest is dropped first). */
+export const TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * verifyToken with a cache of the tokens it verified, by token string: a token seen before is not
+ * verified again until its `exp` (never longer), and at most `maxEntries` are kept, the oldest dropped
+ * first. Only successes are kept; a failure is verified (and refused) every time.
+ */
+export class TokenVerifier {
+  private readonly key: crypto.KeyObject;
+  private readonly cache = new Map<string, { principal: Principal; expiresAtMs: number }>();
+
+  constructor(
+    secret: Uint8Array | crypto.KeyObject,
+    private readonly maxEntries = TOKEN_CACHE_SIZE,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.key = secret instanceof Uint8Array ? verificationKey(secret) : secret;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const hit = this.cache.get(token);
+    if (hit) {
+      // jose refuses a token when exp <= now (in whole seconds); a cached one lives until the same instant.
+      if (this.now() < hit.expiresAtMs) return hit.principal;
+      this.cache.delete(token);
+    }
+    const principal = await verifyToken(this.key, token);
+    const exp = expiryOf(token);
+    if (exp !== null && this.maxEntries > 0) {
+      if (this.cache.size >= this.maxEntries) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
+      // Frozen: every request with this token shares the one object.
+      const shared = Object.freeze({ ...principal, shops: Object.freeze([...principal.shops]) as string[] });
+      this.cache.set(token, { principal: shared, expiresAtMs: exp * 1000 });
+      return shared;
+    }
+    return principal;
+  }
+}
+
+/** The `exp` claim (seconds) of a token already verified, or null when it cannot be read. */
+function expiryOf(token: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp : null;
+  } catch {
+    return null;
+  }
+}
+
 export function canReadShop(principal: Principal, shopId: string): boolean {
   return principal.role !== 'seller' || principal.shops.includes(shopId);
 }

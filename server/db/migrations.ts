@@ -78,6 +78,40 @@ const MIGRATIONS: string[] = [
   // the level the reviewer saw (episode_level). An exemption or early lift never reaches a later
   // episode, nor an escalation beyond that level. NULL for decisions recorded before this migration.
   `ALTER TABLE decisions ADD COLUMN episode_level VARCHAR;`,
+  // 3: the flagged queue's own table: the shop-days whose level is not none (shop_day's columns that the
+  // queue filters, sorts and shows), written by every refresh beside shop_day, so that the queue reads a
+  // few thousand rows instead of scanning every shop-day. Filled from shop_day as it stands.
+  `
+  CREATE TABLE queue_day (
+    shop_id VARCHAR NOT NULL, day DATE NOT NULL, category_id VARCHAR NOT NULL,
+    orders INTEGER NOT NULL, interventions INTEGER NOT NULL, complaints INTEGER NOT NULL,
+    rate DOUBLE, category_mean DOUBLE, ratio DOUBLE, judged BOOLEAN NOT NULL, flagged BOOLEAN NOT NULL,
+    level VARCHAR NOT NULL, consecutive_flagged INTEGER NOT NULL, run_days INTEGER NOT NULL, clean_days INTEGER NOT NULL);
+  INSERT INTO queue_day
+  SELECT shop_id, day, category_id, orders, interventions, complaints, rate, category_mean, ratio, judged, flagged, level, consecutive_flagged,
+    run_days, clean_days
+  FROM shop_day WHERE level <> 'none' ORDER BY day, shop_id;
+  `,
+  // 4: alerts (server/alerts): webhook subscriptions, the events a refresh (or an answered appeal) caused,
+  // one row per event key so that nothing is emitted twice, and one delivery per event and subscription,
+  // all written in the transaction that caused them; a background worker sends the deliveries.
+  `
+  CREATE SEQUENCE alert_seq START 1;
+  CREATE TABLE alert_subscriptions (
+    id BIGINT NOT NULL, shop_id VARCHAR, url VARCHAR NOT NULL, format VARCHAR NOT NULL, events VARCHAR[] NOT NULL,
+    secret VARCHAR, horizon_days INTEGER NOT NULL, created_by VARCHAR NOT NULL, role VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, deleted_at TIMESTAMPTZ, deleted_by VARCHAR);
+  CREATE TABLE alert_events (
+    id BIGINT NOT NULL, event_key VARCHAR NOT NULL, event VARCHAR NOT NULL, shop_id VARCHAR, day DATE NOT NULL,
+    horizon_days INTEGER, payload JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+  CREATE TABLE alert_deliveries (
+    id BIGINT NOT NULL, event_id BIGINT NOT NULL, subscription_id BIGINT NOT NULL, status VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL, next_attempt_at TIMESTAMPTZ NOT NULL, last_attempt_at TIMESTAMPTZ, last_status INTEGER,
+    last_error VARCHAR, delivered_at TIMESTAMPTZ, created_at TIMESTAMPTZ NOT NULL);
+  `,
+  // 5: alerts: the shops and horizons whose forecast crossing was checked on a latest day (a forecast per
+  // subscribed shop costs a few queries: once per new latest day, not on every write).
+  `CREATE TABLE alert_forecast_checks (shop_id VARCHAR NOT NULL, horizon_days INTEGER NOT NULL, day DATE NOT NULL);`,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

@@ -125,8 +125,8 @@ const NAME_SUFFIXES = new Weighted<string>([
 // A few names carry ASCII quotes or commas so that CSV quoting is exercised.
 const LATIN_BRANDS = ['Sunny Day', 'Hello Mori', 'Blue Fox', 'Little Tree', 'Mr.Chen'];
 
-/** Mean orders per shop and day: 2000 shops × 120 days ≈ 1,000,000 orders. */
-const ORDERS_PER_SHOP_DAY = 1_000_000 / (2000 * 120);
+/** Mean orders per shop and day by default: 2000 shops × 120 days ≈ 1,000,000 orders. */
+export const ORDERS_PER_SHOP_DAY = 1_000_000 / (2000 * 120);
 const MAX_SHOP_LAMBDA = 800;
 
 export const CATEGORIES_HEADER = 'category_id,category_name,parent_id';
@@ -146,7 +146,12 @@ export function shopLines(shops: Shop[]): string[] {
   return shops.map((s) => `${s.id},${csvField(s.name)},${LEAVES[s.leaf].id}\n`);
 }
 
-export function makeShops(opts: { shops: number; days: number; seed: number }, cal: Calendar): Shop[] {
+/**
+ * The shops, their categories and sizes. `ordersPerShopDay` (the density; default ORDERS_PER_SHOP_DAY)
+ * scales every shop's size so that the expected total is that many orders per shop-day; the default
+ * draws exactly what it always did.
+ */
+export function makeShops(opts: { shops: number; days: number; seed: number; ordersPerShopDay?: number }, cal: Calendar): Shop[] {
   const rng = new Random(opts.seed, 0);
   const leafPick = new Weighted<number>(LEAVES.map((l, i) => [i, l.weight] as const));
   const width = Math.max(5, String(opts.shops).length);
@@ -170,7 +175,7 @@ export function makeShops(opts: { shops: number; days: number; seed: number }, c
   }
   // Scale sizes so the expected total is ORDERS_PER_SHOP_DAY per shop-day; capping the giants
   // loses a little volume, so scale twice.
-  const target = opts.shops * opts.days * ORDERS_PER_SHOP_DAY;
+  const target = opts.shops * opts.days * (opts.ordersPerShopDay ?? ORDERS_PER_SHOP_DAY);
   const activeVolume = new Float64Array(opts.days + 1); // suffix sums of day volume
   for (let d = opts.days - 1; d >= 0; d--) activeVolume[d] = activeVolume[d + 1] + cal.volume[d];
   for (let pass = 0; pass < 2; pass++) {

@@ -39,6 +39,11 @@ export interface DemoOptions {
   end: string;
   /** Output directory (created when missing). */
   out: string;
+  /**
+   * Expected orders per shop and day (the density); default about 4.17 (1 M orders at 2000 shops × 120
+   * days). Omitted, the output is byte-identical to what it was before this option existed.
+   */
+  ordersPerShopDay?: number;
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
@@ -172,5 +177,9 @@ function validate(opts: DemoOptions): void {
   const endMs = Date.parse(`${opts.end}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.end) || Number.isNaN(endMs) || new Date(endMs).toISOString().slice(0, 10) !== opts.end) {
     throw new RangeError(`end must be a date YYYY-MM-DD, got ${opts.end}`);
+  }
+  const density = opts.ordersPerShopDay;
+  if (density !== undefined && !(Number.isFinite(density) && density > 0 && density <= 1000)) {
+    throw new RangeError(`ordersPerShopDay must be a number above 0 and at most 1000, got ${density}`);
   }
 }

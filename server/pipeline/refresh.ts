@@ -32,10 +32,13 @@ const TEMP_TABLES = [
   'tmp_shop_counts',
   'tmp_category_day',
   'tmp_policy_periods',
-  'tmp_shop_flags',
+  'tmp_policy_days',
   'tmp_levels',
   'tmp_walk',
+  'tmp_shops',
+  'tmp_base',
 ];
+const TEMP_VIEWS = ['tmp_shop_flags', 'tmp_candidate_flags', 'tmp_walk_flags'];
 
 function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
@@ -113,17 +116,16 @@ export async function compute(
   if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
   const full = from === range.first;
   const p = { from, full, last: range.last, first: range.first, tz: policy.timeZone, window: policy.windowDays };
+  await conn.run(sql.SHOP_KEYS);
+  await conn.run(sql.BASE_DAY, { from, full });
   if (options.reuseCounts) {
-    await conn.run(
-      'CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS SELECT shop_id, category_id, day, orders, interventions, complaints FROM shop_day WHERE day >= $from::DATE',
-      { from },
-    );
+    await conn.run(sql.STORED_COUNTS, { from });
     await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
   } else {
     const seam = await usesSeam(conn);
     await conn.run(sql.DAILY_ORDERS, { tz: p.tz, from: full ? '0001-01-01' : from, seam });
     await conn.run(sql.WINDOW_DELTAS, { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
-    await conn.run(sql.SHOP_COUNTS, { from, last: p.last, full });
+    await conn.run(sql.SHOP_COUNTS, { from, last: p.last });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }
   await conn.run(
@@ -138,12 +140,16 @@ export async function compute(
       minInterventions: period.policy.floors.minInterventions,
     });
   }
-  await conn.run(sql.SHOP_FLAGS, { first: p.first, from, full, window: p.window, method: policy.categoryMean });
-  const walked = await walkLevels(conn, schedule, lifts, from, full);
+  await conn.run(sql.POLICY_DAYS, { from, last: p.last, first: p.first, window: p.window });
+  const views = sql.flagViews(policy.categoryMean === 'pooled' ? 'pooled' : 'mean_of_shop_rates');
+  await conn.run(views.all);
+  await conn.run(views.candidates);
+  const walked = await walkLevels(conn, schedule, lifts, from, full, views.walk);
   return { range, from, full, ...walked };
 }
 
 export async function dropTemp(conn: DuckDBConnection): Promise<void> {
+  for (const view of TEMP_VIEWS) await conn.run(`DROP VIEW IF EXISTS ${view}`);
   for (const table of TEMP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${table}`);
 }
 
@@ -156,7 +162,7 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   const schedule = options.schedule ?? (await loadSchedule(conn));
   const computed = await compute(conn, schedule, await loadLifts(conn), { from: options.from });
   if (!computed) {
-    for (const table of ['shop_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders']) await conn.run(`DELETE FROM ${table}`);
+    for (const table of ['shop_day', 'queue_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders']) await conn.run(`DELETE FROM ${table}`);
     return { range: null, from: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
   }
   const { from, full } = computed;
@@ -166,8 +172,11 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   await conn.run('INSERT INTO daily_orders SELECT * FROM tmp_daily_orders');
   await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
   await conn.run(sql.PERSIST_CATEGORY_DAY);
-  await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
+  if (full) await conn.run('DELETE FROM shop_day');
+  else await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
   await conn.run(sql.SHOP_DAY);
+  await conn.run('DELETE FROM queue_day WHERE day >= $from::DATE', since);
+  await conn.run(sql.QUEUE_DAY, since);
   // Episodes: those that start in range are recomputed; those in force the day before were resumed by the walk.
   await conn.run('DELETE FROM restriction_episodes WHERE start_day >= $from::DATE OR (end_day IS NULL OR end_day >= $from::DATE)', since);
   await appendEpisodes(conn, computed.episodes);
@@ -178,7 +187,7 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
     window: policy.windowDays,
     version: policy.version,
   });
-  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_flags');
+  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_counts');
   await dropTemp(conn);
   return {
     range: computed.range,
@@ -221,7 +230,7 @@ async function appendEpisodes(conn: DuckDBConnection, episodes: { shopId: string
 }
 
 interface SeriesRow {
-  shop_id: string;
+  k: number;
   day: string;
   flagged: boolean;
   orders: number;
@@ -231,18 +240,29 @@ interface SeriesRow {
   ratio: number | null;
 }
 
-/** Walks the days from `from` of every shop that needs it; the others are at level none throughout. */
+/**
+ * Walks the days from `from` of every shop that needs it (flagged in range, something in force the day
+ * before, or an early lift in range); every other shop is at level none throughout, with no run and no
+ * flagged day. The walk also counts the days flagged in a row (from the stored count of the day before).
+ */
 async function walkLevels(
   conn: DuckDBConnection,
   schedule: PolicySchedule,
   lifts: Map<string, LiftOverride[]>,
   from: string,
   full: boolean,
+  walkView: string,
 ): Promise<{ walkedShops: string[]; episodes: { shopId: string; episode: Episode }[] }> {
-  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_levels (shop_id VARCHAR, day DATE, level VARCHAR, run_days INTEGER, clean_days INTEGER)');
-  const walk = await queryRows<{ shop_id: string; run_days: number; clean_days: number }>(conn, sql.WALK_SHOPS, { from, full });
-  await conn.run('CREATE OR REPLACE TEMP TABLE tmp_walk (shop_id VARCHAR)');
-  await appendColumns(conn, 'tmp_walk', [VARCHAR], [walk.map((w) => w.shop_id)]);
+  await conn.run(
+    'CREATE OR REPLACE TEMP TABLE tmp_levels (k INTEGER, day DATE, level VARCHAR, run_days INTEGER, clean_days INTEGER, consecutive_flagged INTEGER)',
+  );
+  await conn.run(sql.WALK_SHOPS, { from, full });
+  const walk = await queryRows<{ k: number; shop_id: string; run_days: number; clean_days: number; consecutive_flagged: number }>(
+    conn,
+    'SELECT k, shop_id, run_days, clean_days, consecutive_flagged FROM tmp_walk ORDER BY k',
+  );
+  if (walk.length === 0) return { walkedShops: [], episodes: [] };
+  await conn.run(walkView);
   const rows = await queryRows<SeriesRow>(conn, sql.WALK_SERIES);
   const openRows = full
     ? []
@@ -277,14 +297,21 @@ async function walkLevels(
     });
     openByShop.set(r.shop_id, list);
   }
-  const stateOf = new Map(walk.map((w) => [w.shop_id, w]));
-  const out = { shop: [] as string[], day: [] as DuckDBDateValue[], level: [] as string[], run: [] as number[], clean: [] as number[] };
+  const stateOf = new Map(walk.map((w) => [w.k, w]));
+  const out = {
+    k: [] as number[],
+    day: [] as DuckDBDateValue[],
+    level: [] as string[],
+    run: [] as number[],
+    clean: [] as number[],
+    consecutive: [] as number[],
+  };
   const allEpisodes: { shopId: string; episode: Episode }[] = [];
   const policyOn = (day: string) => schedule.on(day);
   for (let start = 0; start < rows.length;) {
-    const shopId = rows[start].shop_id;
+    const k = rows[start].k;
     let end = start;
-    while (end < rows.length && rows[end].shop_id === shopId) end++;
+    while (end < rows.length && rows[end].k === k) end++;
     const days: DayInput[] = [];
     for (let i = start; i < end; i++) {
       const r = rows[i];
@@ -298,21 +325,30 @@ async function walkLevels(
         ratio: r.ratio,
       });
     }
-    const state = stateOf.get(shopId);
-    const resume = { run: state?.run_days ?? 0, clean: state?.clean_days ?? 0, open: openByShop.get(shopId) ?? [] };
+    const state = stateOf.get(k)!;
+    const shopId = state.shop_id;
+    const resume = { run: state.run_days, clean: state.clean_days, open: openByShop.get(shopId) ?? [] };
     const { levels, runs, cleans, episodes } = evaluateShop(days, policyOn, lifts.get(shopId), resume);
+    let consecutive = state.consecutive_flagged;
     levels.forEach((level, i) => {
-      if (level === 'none' && runs[i] === 0 && cleans[i] === 0) return;
-      out.shop.push(shopId);
+      consecutive = days[i].flagged ? consecutive + 1 : 0;
+      if (level === 'none' && runs[i] === 0 && cleans[i] === 0 && consecutive === 0) return;
+      out.k.push(k);
       out.day.push(dateValue(days[i].day));
       out.level.push(level);
       out.run.push(runs[i]);
       out.clean.push(cleans[i]);
+      out.consecutive.push(consecutive);
     });
     for (const episode of episodes) allEpisodes.push({ shopId, episode });
     start = end;
   }
-  await appendColumns(conn, 'tmp_levels', [VARCHAR, DATE, VARCHAR, INTEGER, INTEGER], [out.shop, out.day, out.level, out.run, out.clean]);
+  await appendColumns(
+    conn,
+    'tmp_levels',
+    [INTEGER, DATE, VARCHAR, INTEGER, INTEGER, INTEGER],
+    [out.k, out.day, out.level, out.run, out.clean, out.consecutive],
+  );
   return { walkedShops: walk.map((w) => w.shop_id), episodes: allEpisodes };
 }
 

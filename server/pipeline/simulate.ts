@@ -37,13 +37,14 @@ export async function simulatePolicy(
       ratio: number | null;
     }>(
       conn,
-      `SELECT f.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
+      `SELECT t.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
          d.level AS was, coalesce(l.level, 'none') AS now, f.ratio
        FROM tmp_shop_flags f
-       JOIN shops s ON s.shop_id = f.shop_id
+       JOIN tmp_shops t ON t.k = f.k
+       JOIN shops s ON s.shop_id = t.shop_id
        LEFT JOIN categories c ON c.category_id = f.category_id
-       LEFT JOIN shop_day d ON d.shop_id = f.shop_id AND d.day = f.day
-       LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day
+       LEFT JOIN shop_day d ON d.shop_id = t.shop_id AND d.day = f.day
+       LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day
        WHERE f.day = $date::DATE`,
       { date },
     );

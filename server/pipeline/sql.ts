@@ -12,6 +12,27 @@
 //
 // Window counts for days ≥ $from resume from the stored counts of $from − 1 (the base), plus the
 // changes of each day: today's orders in, the orders of W days ago out, spans starting and ending.
+//
+// Shops get an integer key for the computation (tmp_shops.k, in shop id order), so the grid's
+// joins, window and final sort run on integers. Flags are a view over the counts (computed where
+// they are read, never stored wide in between), and everything that only the level walk can say
+// (levels, runs, consecutive flagged days) is computed for the few shops that were flagged in range
+// or had something in force: every other shop-day is at level none with zero runs.
+
+/**
+ * The stored state of every shop on the day before $from (nothing in a full rebuild): the window counts
+ * the counts resume from and the walk state the walks resume from, read from shop_day once.
+ */
+export const BASE_DAY = `
+CREATE OR REPLACE TEMP TABLE tmp_base AS
+SELECT s.k, b.orders, b.interventions, b.complaints, b.run_days, b.clean_days, b.consecutive_flagged
+FROM shop_day b JOIN tmp_shops s ON s.shop_id = b.shop_id
+WHERE b.day = $from::DATE - 1 AND NOT $full`;
+
+/** The shops with an integer key in shop id order (the order shop_day is stored in). */
+export const SHOP_KEYS = `
+CREATE OR REPLACE TEMP TABLE tmp_shops AS
+SELECT (row_number() OVER (ORDER BY shop_id))::INTEGER AS k, shop_id, category_id FROM shops`;
 
 /** Orders per shop and local day, for the days from $from on (the rest of daily_orders stands). */
 export const DAILY_ORDERS = `
@@ -23,11 +44,12 @@ GROUP BY ALL
 UNION ALL
 SELECT shop_id, day, orders FROM seam_daily WHERE $seam AND day >= $from::DATE AND orders > 0`;
 
-/** Per shop and day: the change in the window counts (orders, interventions, complaints) on that day. */
+/** Per shop (key) and day: the change in the window counts (orders, interventions, complaints) on that day. */
 export const WINDOW_DELTAS = `
 CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
 WITH daily AS (
-  SELECT shop_id, day, orders FROM daily_orders WHERE day < $from::DATE AND NOT $full
+  -- Orders leave the window W days after they enter: only the days from $from − W on matter.
+  SELECT shop_id, day, orders FROM daily_orders WHERE day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND NOT $full
   UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
 ),
 case_days AS (
@@ -35,16 +57,21 @@ case_days AS (
   SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, c.opened_at) AS DATE) AS day
   FROM cases c
   WHERE NOT c.excluded AND NOT $seam AND $basis = 'case_opened'
+    -- A partial refresh reads the cases of its last W days (and one more, for the zone) only: the rest own no day in range.
+    AND ($full OR c.opened_at >= timezone($tz, ($from::DATE - ($window::INTEGER + 1))::TIMESTAMP))
   UNION ALL
   SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, o.paid_at) AS DATE) AS day
   FROM cases c JOIN orders o ON o.order_id = c.order_id
   WHERE NOT c.excluded AND NOT $seam AND $basis = 'order_paid'
+    AND ($full OR o.paid_at >= timezone($tz, ($from::DATE - ($window::INTEGER + 1))::TIMESTAMP))
 ),
 case_spans AS (
+  -- A case day more than W days before $from owns no day from $from on, and the next case day of its
+  -- order (which bounds a span) is always later: both are left out of a partial refresh.
   SELECT shop_id, kind, day AS enter_day,
     least(day + $window::INTEGER,
           coalesce(lead(day) OVER (PARTITION BY shop_id, kind, order_id ORDER BY day), day + $window::INTEGER)) AS leave_day
-  FROM case_days WHERE day IS NOT NULL
+  FROM case_days WHERE day IS NOT NULL AND ($full OR day >= $from::DATE - $window::INTEGER)
 ),
 events AS (
   SELECT shop_id, day, orders AS d_orders, 0 AS d_interventions, 0 AS d_complaints FROM daily WHERE day >= $from::DATE
@@ -53,27 +80,34 @@ events AS (
   UNION ALL SELECT shop_id, leave_day, 0, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
   -- From the seam the spans arrive already counted per shop and day.
   UNION ALL SELECT shop_id, day, 0, interventions_in - interventions_out, complaints_in - complaints_out FROM seam_daily WHERE $seam
+),
+summed AS (
+  -- In a full rebuild, changes before the first day (cases opened before any order) fold into it.
+  SELECT shop_id, greatest(day, $from::DATE) AS day,
+    sum(d_orders)::BIGINT AS d_orders, sum(d_interventions)::BIGINT AS d_interventions, sum(d_complaints)::BIGINT AS d_complaints
+  FROM events WHERE day <= $last::DATE AND (day >= $from::DATE OR $full)
+  GROUP BY ALL
 )
--- In a full rebuild, changes before the first day (cases opened before any order) fold into it.
-SELECT shop_id, greatest(day, $from::DATE) AS day,
-  sum(d_orders)::BIGINT AS d_orders, sum(d_interventions)::BIGINT AS d_interventions, sum(d_complaints)::BIGINT AS d_complaints
-FROM events WHERE day <= $last::DATE AND (day >= $from::DATE OR $full)
-GROUP BY ALL`;
+SELECT s.k, e.day, e.d_orders, e.d_interventions, e.d_complaints FROM summed e JOIN tmp_shops s ON s.shop_id = e.shop_id`;
 
 /** Every shop on every day from $from to the last: its window counts (the base plus running sums of the deltas). */
 export const SHOP_COUNTS = `
 CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
-WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i)),
-grid AS (SELECT s.shop_id, s.category_id, d.day FROM shops s CROSS JOIN days d),
-base AS (SELECT shop_id, orders, interventions, complaints FROM shop_day WHERE day = $from::DATE - 1 AND NOT $full)
-SELECT g.shop_id, g.category_id, g.day,
-  coalesce(b.orders, 0) + sum(coalesce(e.d_orders, 0)) OVER w AS orders,
-  coalesce(b.interventions, 0) + sum(coalesce(e.d_interventions, 0)) OVER w AS interventions,
-  coalesce(b.complaints, 0) + sum(coalesce(e.d_complaints, 0)) OVER w AS complaints
-FROM grid g
-LEFT JOIN tmp_window_deltas e ON e.shop_id = g.shop_id AND e.day = g.day
-LEFT JOIN base b ON b.shop_id = g.shop_id
-WINDOW w AS (PARTITION BY g.shop_id ORDER BY g.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i))
+SELECT g.k, g.category_id, d.day,
+  (coalesce(b.orders, 0) + sum(coalesce(e.d_orders, 0)) OVER w)::INTEGER AS orders,
+  (coalesce(b.interventions, 0) + sum(coalesce(e.d_interventions, 0)) OVER w)::INTEGER AS interventions,
+  (coalesce(b.complaints, 0) + sum(coalesce(e.d_complaints, 0)) OVER w)::INTEGER AS complaints
+FROM tmp_shops g CROSS JOIN days d
+LEFT JOIN tmp_window_deltas e ON e.k = g.k AND e.day = d.day
+LEFT JOIN tmp_base b ON b.k = g.k
+WINDOW w AS (PARTITION BY g.k ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+
+/** The window counts from the stored metrics (a simulation with the same structural policy). */
+export const STORED_COUNTS = `
+CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
+SELECT s.k, d.category_id, d.day, d.orders, d.interventions, d.complaints
+FROM shop_day d JOIN tmp_shops s ON s.shop_id = d.shop_id WHERE d.day >= $from::DATE`;
 
 /** Per category and day: shops, pooled counts, and the category mean by the policy's method. */
 export const CATEGORY_DAY = `
@@ -85,61 +119,88 @@ SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orde
 FROM tmp_shop_counts GROUP BY ALL`;
 
 /**
- * Rate, ratio, floors and flags, with the numbers of the policy version in force on each day.
- * Pooled flags compare integers (K·ΣN ≥ ratio·N·ΣK, the ratio scaled to millionths) so that a ratio
- * of exactly 5 is flagged however the division rounds.
+ * The numbers of the policy version in force on each day from $from to the last (tmp_policy_periods
+ * holds the versions' day ranges), and whether the day's window is complete.
  */
-export const SHOP_FLAGS = `
-CREATE OR REPLACE TEMP TABLE tmp_shop_flags AS
+export const POLICY_DAYS = `
+CREATE OR REPLACE TEMP TABLE tmp_policy_days AS
+WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i))
+SELECT d.day, p.flag_ratio, round(p.flag_ratio * 1000000)::HUGEINT AS flag_ratio_micro, p.min_orders, p.min_interventions,
+  (d.day >= $first::DATE + ($window::INTEGER - 1)) AS complete
+FROM days d JOIN tmp_policy_periods p ON d.day >= p.from_day AND d.day < p.to_day`;
+
+/**
+ * Rate, ratio, floors and flags of the shop-days of `counts` (tmp_shop_counts or a part of it), with
+ * the numbers of the policy version in force on each day. Pooled flags compare integers
+ * (K·ΣN ≥ ratio·N·ΣK, the ratio scaled to millionths) so that a ratio of exactly 5 is flagged however
+ * the division rounds. `method` is 'pooled' or 'mean_of_shop_rates' (the caller picks one of the two
+ * texts; views take no parameters).
+ */
+function shopFlags(method: 'pooled' | 'mean_of_shop_rates', counts: string): string {
+  const test =
+    method === 'pooled'
+      ? 'category_interventions > 0 AND interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= flag_ratio_micro * orders::HUGEINT * category_interventions::HUGEINT'
+      : 'rate >= flag_ratio * category_mean * (1 - 1e-12)';
+  return `
 WITH judged AS (
-  SELECT s.*, c.orders AS category_orders, c.interventions AS category_interventions, c.mean AS category_mean,
+  SELECT s.k, s.category_id, s.day, s.orders, s.interventions, s.complaints,
+    c.orders AS category_orders, c.interventions AS category_interventions, c.mean AS category_mean,
     CASE WHEN s.orders > 0 THEN s.interventions / s.orders END AS rate,
     (s.orders >= p.min_orders AND s.interventions >= p.min_interventions) AS judged,
-    (s.day >= $first::DATE + ($window::INTEGER - 1)) AS complete,
-    p.flag_ratio
-  FROM tmp_shop_counts s
+    p.complete, p.flag_ratio, p.flag_ratio_micro
+  FROM ${counts} s
   JOIN tmp_category_day c ON c.category_id = s.category_id AND c.day = s.day
-  JOIN tmp_policy_periods p ON s.day >= p.from_day AND s.day < p.to_day
-),
-flags AS (
-  SELECT *,
-    CASE WHEN category_mean > 0 AND rate IS NOT NULL THEN rate / category_mean END AS ratio,
-    -- A shop without a rate or a ratio (no orders, or a category mean of 0 or none) is never flagged,
-    -- whatever the floors; coalesce keeps a NULL comparison from reaching the level walk.
-    coalesce(judged AND complete AND orders > 0 AND category_mean > 0 AND rate IS NOT NULL AND CASE
-      WHEN $method = 'pooled' THEN category_interventions > 0 AND
-        interventions::HUGEINT * category_orders::HUGEINT * 1000000 >= round(flag_ratio * 1000000)::HUGEINT * orders::HUGEINT * category_interventions::HUGEINT
-      ELSE rate >= flag_ratio * category_mean * (1 - 1e-12)
-    END, false) AS flagged
-  FROM judged
-),
-base AS (SELECT shop_id, consecutive_flagged FROM shop_day WHERE day = $from::DATE - 1 AND NOT $full)
--- Days flagged in a row: since the last unflagged day in range, or carried on from the day before $from.
-SELECT f.* EXCLUDE (flag_ratio),
-  CASE WHEN f.flagged THEN coalesce(
-    datediff('day', max(CASE WHEN NOT f.flagged THEN f.day END) OVER (PARTITION BY f.shop_id ORDER BY f.day ROWS UNBOUNDED PRECEDING), f.day),
-    coalesce(b.consecutive_flagged, 0) + datediff('day', $from::DATE, f.day) + 1) ELSE 0 END AS consecutive_flagged
-FROM flags f LEFT JOIN base b ON b.shop_id = f.shop_id`;
+  JOIN tmp_policy_days p ON p.day = s.day
+)
+SELECT k, category_id, day, orders, interventions, complaints, category_orders, category_interventions, category_mean, rate,
+  CASE WHEN category_mean > 0 AND rate IS NOT NULL THEN rate / category_mean END AS ratio, judged, complete,
+  -- A shop without a rate or a ratio (no orders, or a category mean of 0 or none) is never flagged,
+  -- whatever the floors; coalesce keeps a NULL comparison from reaching the level walk.
+  coalesce(judged AND complete AND orders > 0 AND category_mean > 0 AND rate IS NOT NULL AND (${test}), false) AS flagged
+FROM judged`;
+}
+
+/**
+ * Views of the flags: tmp_shop_flags over every shop-day in range (read once, by the final insert),
+ * tmp_candidate_flags over the shop-days that pass the lowest floors of any version in range (the
+ * only ones that can be flagged: a few percent), and tmp_walk_flags over the walked shops' days.
+ */
+export function flagViews(method: 'pooled' | 'mean_of_shop_rates'): { all: string; candidates: string; walk: string } {
+  return {
+    all: `CREATE OR REPLACE TEMP VIEW tmp_shop_flags AS ${shopFlags(method, 'tmp_shop_counts')}`,
+    candidates: `CREATE OR REPLACE TEMP VIEW tmp_candidate_flags AS ${shopFlags(
+      method,
+      `(SELECT * FROM tmp_shop_counts WHERE orders >= (SELECT min(min_orders) FROM tmp_policy_days)
+          AND interventions >= (SELECT min(min_interventions) FROM tmp_policy_days))`,
+    )}`,
+    // Created once tmp_walk exists (WALK_SHOPS).
+    walk: `CREATE OR REPLACE TEMP VIEW tmp_walk_flags AS ${shopFlags(method, '(SELECT * FROM tmp_shop_counts SEMI JOIN tmp_walk USING (k))')}`,
+  };
+}
 
 /**
  * The shops whose levels need a walk from $from: flagged in range, or with something in force the
  * day before, or lifted early in range. Each with its walk state of the day before.
  */
 export const WALK_SHOPS = `
-SELECT s.shop_id, coalesce(b.run_days, 0) AS run_days, coalesce(b.clean_days, 0) AS clean_days
+CREATE OR REPLACE TEMP TABLE tmp_walk AS
+SELECT s.k, t.shop_id, coalesce(b.run_days, 0) AS run_days, coalesce(b.clean_days, 0) AS clean_days,
+  coalesce(b.consecutive_flagged, 0) AS consecutive_flagged
 FROM (
-  SELECT DISTINCT shop_id FROM tmp_shop_flags WHERE flagged
-  UNION SELECT shop_id FROM restriction_episodes WHERE NOT $full AND start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
-  UNION SELECT shop_id FROM decisions WHERE action = 'lift_early' AND effective_day >= $from::DATE
+  SELECT DISTINCT k FROM tmp_candidate_flags WHERE flagged
+  UNION SELECT t.k FROM restriction_episodes e JOIN tmp_shops t ON t.shop_id = e.shop_id
+    WHERE NOT $full AND e.start_day < $from::DATE AND (e.end_day IS NULL OR e.end_day >= $from::DATE)
+  UNION SELECT t.k FROM decisions x JOIN tmp_shops t ON t.shop_id = x.shop_id WHERE x.action = 'lift_early' AND x.effective_day >= $from::DATE
 ) s
-LEFT JOIN shop_day b ON b.shop_id = s.shop_id AND b.day = $from::DATE - 1 AND NOT $full`;
+JOIN tmp_shops t ON t.k = s.k
+LEFT JOIN tmp_base b ON b.k = s.k`;
 
 /** The days of the walked shops (tmp_walk), in order. */
 export const WALK_SERIES = `
-SELECT f.shop_id, strftime(f.day, '%Y-%m-%d') AS day, f.flagged, f.orders::INTEGER AS orders, f.interventions::INTEGER AS interventions,
+SELECT f.k, strftime(f.day, '%Y-%m-%d') AS day, f.flagged, f.orders::INTEGER AS orders, f.interventions::INTEGER AS interventions,
   f.rate, f.category_mean, f.ratio
-FROM tmp_shop_flags f SEMI JOIN tmp_walk w ON w.shop_id = f.shop_id
-ORDER BY f.shop_id, f.day`;
+FROM tmp_walk_flags f
+ORDER BY f.k, f.day`;
 
 /** Episodes still in force on the day before $from: the walks resume with them. */
 export const OPEN_EPISODES = `
@@ -149,14 +210,23 @@ FROM restriction_episodes
 WHERE start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
 ORDER BY shop_id, start_day, CASE level WHEN 'restricted' THEN 0 ELSE 1 END`;
 
+/** Every shop-day in range; the walk's results (tmp_levels) where it has any, level none and zeros elsewhere. */
 export const SHOP_DAY = `
 INSERT INTO shop_day
-SELECT f.shop_id, f.day, f.category_id, f.orders::INTEGER, f.interventions::INTEGER, f.complaints::INTEGER,
+SELECT s.shop_id, f.day, f.category_id, f.orders, f.interventions, f.complaints,
   f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
-  f.judged, f.complete, f.flagged, f.consecutive_flagged::INTEGER, coalesce(l.level, 'none'),
+  f.judged, f.complete, f.flagged, coalesce(l.consecutive_flagged, 0), coalesce(l.level, 'none'),
   coalesce(l.run_days, 0), coalesce(l.clean_days, 0)
-FROM tmp_shop_flags f LEFT JOIN tmp_levels l ON l.shop_id = f.shop_id AND l.day = f.day
--- Stored in shop order, so a lookup of one shop skips most row groups (zone maps).
-ORDER BY f.shop_id, f.day`;
+FROM tmp_shop_flags f JOIN tmp_shops s ON s.k = f.k LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day
+-- Stored in shop order (k follows shop_id), so a lookup of one shop skips most row groups (zone maps).
+ORDER BY f.k, f.day`;
+
+/** The flagged queue's table: the shop-days in range whose level is not none (a small share of shop_day). */
+export const QUEUE_DAY = `
+INSERT INTO queue_day
+SELECT d.shop_id, d.day, d.category_id, d.orders, d.interventions, d.complaints, d.rate, d.category_mean, d.ratio,
+  d.judged, d.flagged, d.level, d.consecutive_flagged, d.run_days, d.clean_days
+FROM shop_day d WHERE d.day >= $from::DATE AND d.level <> 'none'
+ORDER BY d.day, d.shop_id`;
 
 export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;

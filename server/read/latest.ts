@@ -4,15 +4,57 @@
 // an answer is wholly from before a batch or wholly from after it. With each shop it holds, from the same
 // snapshot, how many shops of each category have orders in the window (for the small-category rule,
 // server/metrics/privacy.ts); the routes apply the seller redaction to what this model answers.
+// It also holds the flagged queue of that day (every shop whose level is not none, as flaggedShops
+// answers it), so GET /api/flagged on the latest day is a filter, a sort and a slice in memory.
 import type { Database } from '../db/database.js';
-import type { ShopMetrics } from '../contracts/metrics.js';
-import { latestShopMetrics } from './queries.js';
+import type { FlaggedQuery, ShopMetrics } from '../contracts/metrics.js';
+import { dataRange, flaggedShops, latestShopMetrics } from './queries.js';
+
+type QueueItem = ShopMetrics & { unflaggedDays?: number };
+export type QueueQuery = Pick<FlaggedQuery, 'categoryId' | 'level' | 'minRatio' | 'exempt' | 'sort' | 'order' | 'limit' | 'offset'> & { date?: string };
+
+const LEVEL_RANK: Record<string, number> = { severe: 3, restricted: 2, warning: 1, none: 0 };
+
+/** The sort key of the queue, as flaggedShops' SQL has it (null sorts last either way). */
+function sortKey(item: QueueItem, sort: FlaggedQuery['sort']): number | string | null {
+  switch (sort) {
+    case 'level':
+      return LEVEL_RANK[item.level] ?? 0;
+    case 'consecutiveFlaggedDays':
+      return item.consecutiveFlaggedDays;
+    case 'shopId':
+      return item.shopId;
+    default:
+      return item[sort];
+  }
+}
+
+function compareKeys(a: number | string | null, b: number | string | null, descending: boolean): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  const order = a < b ? -1 : 1;
+  return descending ? -order : order;
+}
+
+/** flaggedShops' order: the key (nulls last), then ratio descending (nulls last), then shop id. */
+export function sortQueue(items: QueueItem[], sort: FlaggedQuery['sort'], order: FlaggedQuery['order']): QueueItem[] {
+  const descending = order !== 'asc';
+  return items.sort(
+    (a, b) =>
+      compareKeys(sortKey(a, sort), sortKey(b, sort), descending) ||
+      compareKeys(a.ratio, b.ratio, true) ||
+      (a.shopId < b.shopId ? -1 : a.shopId > b.shopId ? 1 : 0),
+  );
+}
 
 export class LatestDay {
   private day: string | null = null;
   private byShop = new Map<string, ShopMetrics>();
   /** Per category: its shops with orders in the window on the day. */
   private withOrders = new Map<string, number>();
+  /** The day's non-none shops, in flaggedShops' shape. */
+  private queue: QueueItem[] = [];
   private builtFor = -1;
   private building: Promise<void> | null = null;
 
@@ -38,6 +80,25 @@ export class LatestDay {
     return { metrics, otherShopsWithOrders: inCategory - (metrics.orders > 0 ? 1 : 0) };
   }
 
+  /**
+   * GET /api/flagged from memory when the date is the latest day (or not given) and the model is current:
+   * the same total and items as flaggedShops on that snapshot. Undefined otherwise (the caller queries).
+   */
+  flagged(query: QueueQuery): { total: number; items: QueueItem[] } | undefined {
+    if (this.builtFor !== this.db.generation || this.day === null) return undefined;
+    if (query.date !== undefined && query.date !== this.day) return undefined;
+    const matching = this.queue.filter(
+      (m) =>
+        (query.categoryId === undefined || m.categoryId === query.categoryId) &&
+        (query.level === undefined || m.level === query.level) &&
+        (query.minRatio === undefined || (m.ratio !== null && m.ratio >= query.minRatio)) &&
+        // An exemption in force on an episode in force shows as exemptUntil on its restrictions.
+        (query.exempt === undefined || m.restrictions.some((r) => r.exemptUntil !== undefined) === (query.exempt === 'only')),
+    );
+    const sorted = sortQueue(matching, query.sort, query.order);
+    return { total: sorted.length, items: sorted.slice(query.offset, query.offset + query.limit) };
+  }
+
   /** Rebuilds from the current data; concurrent calls share one rebuild, and a newer commit triggers another. */
   rebuild(): Promise<void> {
     if (this.building) return this.building.then(() => (this.builtFor === this.db.generation ? undefined : this.rebuild()));
@@ -45,15 +106,18 @@ export class LatestDay {
     this.building = this.db
       .read(async (conn) => {
         const all = await latestShopMetrics(conn);
-        return all;
+        const range = await dataRange(conn);
+        const queue = range ? (await flaggedShops(conn, range, { date: range.last, sort: 'shopId', order: 'asc', limit: 1_000_000_000, offset: 0 })).items : [];
+        return { all, queue };
       })
-      .then((all) => {
+      .then(({ all, queue }) => {
         // Only install it if no write committed meanwhile (the snapshot could be older than the data).
         if (generation !== this.db.generation) return;
         const withOrders = new Map<string, number>();
         for (const m of all) if (m.orders > 0) withOrders.set(m.categoryId, (withOrders.get(m.categoryId) ?? 0) + 1);
         this.byShop = new Map(all.map((m) => [m.shopId, m]));
         this.withOrders = withOrders;
+        this.queue = queue;
         this.day = all[0]?.date ?? null;
         this.builtFor = generation;
       })

@@ -45,7 +45,14 @@ const EXEMPTION_APPLIES = `x.action = 'exempt' AND x.effective_day <= $DAY AND x
 async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: string): Promise<Map<string, ShopMetrics['restrictions']>> {
   const result = new Map<string, ShopMetrics['restrictions']>();
   if (shopIds.length === 0) return result;
-  const rows = await queryRows<{ shopId: string; code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }>(
+  // Prepared once per connection (the text never changes): the queue calls it on every page.
+  const rows = await queryPrepared<{
+    shopId: string;
+    code: ShopMetrics['restrictions'][number]['code'];
+    since: string;
+    exemptUntil: string | null;
+    policyVersion: string;
+  }>(
     conn,
     `WITH in_force AS (
        SELECT e.*, min(e.start_day) OVER (PARTITION BY e.shop_id) AS episode_start
@@ -53,14 +60,19 @@ async function restrictionsOn(conn: DuckDBConnection, shopIds: string[], date: s
        WHERE list_contains($shops::VARCHAR[], e.shop_id) AND e.start_day <= $date::DATE AND (e.end_day IS NULL OR e.end_day > $date::DATE))
      SELECT i.shop_id AS "shopId", unnest(i.codes) AS code, strftime(i.start_day, '%Y-%m-%d') AS since,
        strftime((SELECT max(x.until_day) FROM decisions x
-                 WHERE x.shop_id = i.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'i.').replaceAll('$DAY', '$date::DATE')}), '%Y-%m-%d') AS "exemptUntil"
+                 WHERE x.shop_id = i.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'i.').replaceAll('$DAY', '$date::DATE')}), '%Y-%m-%d') AS "exemptUntil",
+       i.policy_version AS "policyVersion"
      FROM in_force i
      ORDER BY i.shop_id, i.start_day`,
     { shops: JSON.stringify(shopIds), date },
   );
   for (const row of rows) {
     const list = result.get(row.shopId) ?? [];
-    list.push(row.exemptUntil ? { code: row.code, since: row.since, exemptUntil: row.exemptUntil } : { code: row.code, since: row.since });
+    list.push(
+      row.exemptUntil
+        ? { code: row.code, since: row.since, exemptUntil: row.exemptUntil, policyVersion: row.policyVersion }
+        : { code: row.code, since: row.since, policyVersion: row.policyVersion },
+    );
     result.set(row.shopId, list);
   }
   return result;
@@ -98,8 +110,8 @@ SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categ
   (SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= d.day
    ORDER BY effective_from DESC NULLS LAST, created_at DESC, active DESC LIMIT 1) AS "policyVersion",
   (SELECT to_json(list({'code': c.code, 'since': strftime(c.start_day, '%Y-%m-%d'),
-                        'exemptUntil': strftime(c.exempt_until, '%Y-%m-%d')} ORDER BY c.start_day, c.n))
-   FROM (SELECT unnest(e.codes) AS code, generate_subscripts(e.codes, 1) AS n, e.start_day,
+                        'exemptUntil': strftime(c.exempt_until, '%Y-%m-%d'), 'policyVersion': c.policy_version} ORDER BY c.start_day, c.n))
+   FROM (SELECT unnest(e.codes) AS code, generate_subscripts(e.codes, 1) AS n, e.start_day, e.policy_version,
            (SELECT max(x.until_day) FROM decisions x WHERE x.shop_id = e.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'e.').replaceAll('$DAY', 'd.day')}) AS exempt_until
          FROM (SELECT e.*, min(e.start_day) OVER (PARTITION BY e.shop_id) AS episode_start FROM restriction_episodes e
                WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) e
@@ -117,8 +129,14 @@ type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string
 function toMetrics(row: ShopMetricsRow): ShopMetrics {
   const { windowFrom, restrictions, ...rest } = row;
   const list = (
-    restrictions ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null }[]) : []
-  ).map((r) => (r.exemptUntil ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil } : { code: r.code, since: r.since }));
+    restrictions
+      ? (JSON.parse(restrictions) as { code: ShopMetrics['restrictions'][number]['code']; since: string; exemptUntil: string | null; policyVersion: string }[])
+      : []
+  ).map((r) =>
+    r.exemptUntil
+      ? { code: r.code, since: r.since, exemptUntil: r.exemptUntil, policyVersion: r.policyVersion }
+      : { code: r.code, since: r.since, policyVersion: r.policyVersion },
+  );
   return { ...rest, window: { from: windowFrom, to: row.date }, restrictions: list };
 }
 
@@ -147,28 +165,61 @@ const SORT_SQL: Record<FlaggedQuery['sort'], string> = {
 export async function flaggedShops(
   conn: DuckDBConnection,
   range: DataRangeRow,
-  query: Pick<FlaggedQuery, 'categoryId' | 'level' | 'minRatio' | 'sort' | 'order' | 'limit' | 'offset'> & { date: string },
+  query: Pick<FlaggedQuery, 'categoryId' | 'level' | 'minRatio' | 'sort' | 'order' | 'limit' | 'offset'> & { date: string; exempt?: FlaggedQuery['exempt'] },
 ): Promise<{ total: number; items: ShopMetrics[] }> {
-  const where = `d.day = $date::DATE AND d.level <> 'none'
-    AND ($categoryId::VARCHAR IS NULL OR d.category_id = $categoryId)
-    AND ($level::VARCHAR IS NULL OR d.level = $level)
-    AND ($minRatio::DOUBLE IS NULL OR d.ratio >= $minRatio)`;
-  const filters = { date: query.date, categoryId: query.categoryId ?? null, level: query.level ?? null, minRatio: query.minRatio ?? null };
+  // queue_day holds the non-none shop-days (written by every refresh beside shop_day), so the queue reads a
+  // few thousand rows, not every shop-day. Only the filters asked for are in the text (each text is
+  // prepared once per connection), so the plan of a plain page has no filter it does not need.
+  const filters: string[] = ['d.day = $date::DATE'];
+  const params: Record<string, string | number> = { date: query.date };
+  if (query.categoryId !== undefined) {
+    filters.push('d.category_id = $categoryId');
+    params.categoryId = query.categoryId;
+  }
+  if (query.level !== undefined) {
+    filters.push('d.level = $level');
+    params.level = query.level;
+  }
+  if (query.minRatio !== undefined) {
+    filters.push('d.ratio >= $minRatio::DOUBLE');
+    params.minRatio = query.minRatio;
+  }
+  if (query.exempt !== undefined) {
+    filters.push(`${query.exempt === 'only' ? '' : 'NOT '}EXISTS (
+      SELECT 1 FROM (SELECT e.*, min(e.start_day) OVER (PARTITION BY e.shop_id) AS episode_start FROM restriction_episodes e
+                     WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) e, decisions x
+      WHERE x.shop_id = e.shop_id AND ${EXEMPTION_APPLIES.replaceAll('$E.', 'e.').replaceAll('$DAY', 'd.day')})`);
+  }
+  const where = filters.join(' AND ');
   const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-  const total = await queryOne<{ n: number }>(conn, `SELECT count(*) AS n FROM shop_day d WHERE ${where}`, filters);
-  const rows = await queryRows<ShopDayRow>(
+  // One statement: the page, the total (a window count before LIMIT), the unflagged days in a row while
+  // restricted (the walk's clean count) and the policy version in force on the date.
+  const rows = await queryPrepared<ShopDayRow & { unflaggedDays: number; total: number; policyVersion: string | null }>(
     conn,
-    `SELECT ${SHOP_DAY_COLUMNS} FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id
+    `SELECT ${SHOP_DAY_COLUMNS}, d.clean_days AS "unflaggedDays", count(*) OVER () AS total,
+       (SELECT version FROM policy_versions WHERE effective_from IS NULL OR effective_from <= $date::DATE
+        ORDER BY effective_from DESC NULLS LAST, created_at DESC, active DESC LIMIT 1) AS "policyVersion"
+     FROM queue_day d JOIN shops s ON s.shop_id = d.shop_id
      WHERE ${where}
      ORDER BY ${SORT_SQL[query.sort]} ${direction} NULLS LAST, d.ratio DESC NULLS LAST, d.shop_id
      LIMIT $limit OFFSET $offset`,
-    { ...filters, windowDays: range.windowDays, limit: query.limit, offset: query.offset },
+    { ...params, windowDays: range.windowDays, limit: query.limit, offset: query.offset },
   );
+  // A page past the end has no row to carry the total.
+  const total =
+    rows[0]?.total ??
+    (query.offset > 0 ? ((await queryPrepared<{ n: number }>(conn, `SELECT count(*) AS n FROM queue_day d WHERE ${where}`, params))[0]?.n ?? 0) : 0);
   const restrictions = await restrictionsOn(
     conn,
     rows.map((r) => r.shopId),
     query.date,
   );
-  const version = await versionOn(conn, range, query.date);
-  return { total: total?.n ?? 0, items: rows.map((r) => toShopMetrics(r, restrictions.get(r.shopId) ?? [], version)) };
+  const version = rows[0]?.policyVersion ?? range.policyVersion;
+  return {
+    total,
+    items: rows.map(({ unflaggedDays, total: _total, policyVersion: _version, ...r }) => ({
+      ...toShopMetrics(r, restrictions.get(r.shopId) ?? [], version),
+      unflaggedDays,
+    })),
+  };
 }

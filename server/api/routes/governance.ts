@@ -1,9 +1,20 @@
 // The governance workbench's reads and answers (reviewer; sellers may list their own appeals).
 import { z } from 'zod';
 import { FlaggedListSchema, FlaggedQuery } from '../../contracts/metrics.js';
-import { AppealAnswerBody, AppealSchema, AppealsQuery, AuditQuery, AuditSchema, CategoriesQuery, CategoriesSchema } from '../../contracts/governance.js';
+import {
+  AppealAnswerBody,
+  AppealSchema,
+  AppealsQuery,
+  AuditQuery,
+  AuditSchema,
+  CategoriesQuery,
+  CategoriesSchema,
+  ShopSearchQuery,
+  ShopSearchSchema,
+} from '../../contracts/governance.js';
 import { flaggedShops } from '../../read/queries.js';
 import { categoriesOn } from '../../read/categories.js';
+import { searchShops } from '../../read/search.js';
 import { answerAppeal, listAppeals } from '../../governance/decisions.js';
 import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';
@@ -21,10 +32,13 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     produces: ['text/csv'],
     summary: 'The shops whose level on a date is not none; filter, sort, page; format=csv downloads them',
     handler: async ({ query, res }) => {
-      const list = await ctx.db.read(async (conn) => {
-        const range = await requireRange(conn);
-        return flaggedShops(conn, range, { ...query, date: statDate(range, query.date) });
-      });
+      // The latest day's queue is held in memory (rebuilt after each commit); other days are queried.
+      const list =
+        ctx.latest?.flagged(query) ??
+        (await ctx.db.read(async (conn) => {
+          const range = await requireRange(conn);
+          return flaggedShops(conn, range, { ...query, date: statDate(range, query.date) });
+        }));
       if (query.format === 'csv') {
         res
           .type('text/csv; charset=utf-8')
@@ -34,6 +48,16 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
       }
       return list;
     },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/shops',
+    access: 'reviewer',
+    query: ShopSearchQuery,
+    response: ShopSearchSchema,
+    summary: 'Find shops by id (any case) or name: the exact id first, then ids and names that start with the text, then the rest',
+    handler: ({ query }) => ctx.db.read((conn) => searchShops(conn, query.q, query.limit)),
   });
 
   api.add({
