@@ -13,7 +13,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 /** Folders under server/ that hold domain code: none of them may know about HTTP. */
-const DOMAIN = ['db', 'ingest', 'pipeline', 'policy', 'read', 'governance', 'seam', 'cluster', 'generate', 'contracts'];
+const DOMAIN = ['db', 'ingest', 'pipeline', 'policy', 'read', 'governance', 'seam', 'cluster', 'generate', 'contracts', 'alerts'];
 const HTTP_PACKAGES = ['express', 'multer', 'helmet', 'express-rate-limit', 'pino-http', 'supertest'];
 
 /** A zone: files in `target` may not import from `from` (paths from the project root). */
@@ -37,6 +37,11 @@ const BOUNDARIES = [
   zone('server/read', ['server/pipeline', 'server/ingest', 'server/governance', 'server/api'], 'read models only read what the pipeline stored'),
   zone('server/ingest', ['server/api', 'server/read', 'server/governance'], 'ingest runs without the API'),
   zone('server/governance', ['server/api'], 'governance runs without HTTP'),
+  zone(
+    'server/alerts',
+    ['server/api', 'server/pipeline', 'server/ingest'],
+    'alerts derive events from what the pipeline stored, and send them without the API',
+  ),
   zone('server/seam', ['server/api', 'server/read', 'server/governance'], 'the seam hands counts to the pipeline, nothing else'),
   zone(
     'server/cluster',

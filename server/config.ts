@@ -55,6 +55,8 @@ export interface Config {
   minPeerShops: number;
   /** The ingest's earliest accepted day (EARLIEST_DAY), YYYY-MM-DD in the platform time zone. */
   earliestDay: string;
+  /** Webhook hosts allowed on private or loopback addresses (WEBHOOK_ALLOW_HOSTS, comma-separated), and the per-request timeout. */
+  webhooks: { allowHosts: string[]; timeoutMs: number };
 }
 
 /** MIN_PEER_SHOPS (default 5): below it a seller sees that the category is too small to compare; 0 turns the rule off. */
@@ -81,5 +83,17 @@ export function loadConfig(): Config {
     clientDir: path.join(PROJECT_ROOT, 'dist', 'client'),
     minPeerShops: minPeerShopsFromEnv(),
     earliestDay: earliestDayFromEnv(),
+    webhooks: {
+      allowHosts: (process.env.WEBHOOK_ALLOW_HOSTS ?? '')
+        .split(',')
+        .map((h) =>
+          h
+            .trim()
+            .toLowerCase()
+            .replace(/^\[(.*)\]$/, '$1'),
+        )
+        .filter(Boolean),
+      timeoutMs: intFromEnv('WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
   };
 }

@@ -13,6 +13,7 @@ import { resolveSecret, signToken } from './auth/tokens.js';
 import { ingestFiles } from './ingest/ingest.js';
 import { generateDemo, defaultDemoEnd } from './generate/demo.js';
 import { progressPrinter } from './cli/progress.js';
+import { DeliveryWorker } from './alerts/worker.js';
 
 // Read when the server starts (main), not on import: tests import signInLines without starting a server.
 let config: ReturnType<typeof loadConfig>;
@@ -100,7 +101,24 @@ async function main(): Promise<void> {
   const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit });
   await loadDemoIfEmpty(db);
   let stopping = false;
-  const app = createApp({ db, secret, logger, clientDir: config.clientDir, isStopping: () => stopping, minPeerShops: config.minPeerShops });
+  const app = createApp({
+    db,
+    secret,
+    logger,
+    clientDir: config.clientDir,
+    isStopping: () => stopping,
+    minPeerShops: config.minPeerShops,
+    webhookAllowHosts: config.webhooks.allowHosts,
+  });
+  // Alerts: a write with nothing in it stores the events of data loaded while the server was down (npm run
+  // ingest); then the worker sends the deliveries due, in the background.
+  await db.write(() => Promise.resolve(undefined));
+  const worker = new DeliveryWorker(db, {
+    allowHosts: () => config.webhooks.allowHosts,
+    timeoutMs: config.webhooks.timeoutMs,
+    onError: (error) => logger.warn({ err: error }, 'alert delivery pass failed'),
+  });
+  worker.start();
   const server = app.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -119,13 +137,16 @@ async function main(): Promise<void> {
     logger.info(`${signal}: shutting down`);
     setInterval(() => server.closeIdleConnections(), 100).unref();
     server.close(() => {
-      void db.close().then(
-        () => process.exit(0),
-        (error) => {
-          logger.error(error, 'closing the database failed');
-          process.exit(1);
-        },
-      );
+      void worker
+        .stop()
+        .then(() => db.close())
+        .then(
+          () => process.exit(0),
+          (error) => {
+            logger.error(error, 'closing the database failed');
+            process.exit(1);
+          },
+        );
     });
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 10_000).unref();

@@ -12,7 +12,7 @@ import { signToken } from '../server/auth/tokens.js';
 import type { Database } from '../server/db/database.js';
 import { LAST_DAY, SECRET, buildSmallWorld, makeTokens, type Tokens } from './fixtures/small-world.js';
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 type Access = 'public' | 'any' | 'shop' | 'seller-shop' | 'reviewer' | 'admin';
 interface Parameter {
   name: string;
@@ -42,6 +42,8 @@ let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; co
 let ops: Op[];
 let appealA: number;
 let appealC: number;
+/** A webhook subscription of A's seller (alerts), for the routes that take a subscription id. */
+let subscriptionA: number;
 
 const ALL_ACCESS: Access[] = ['public', 'any', 'shop', 'seller-shop', 'reviewer', 'admin'];
 
@@ -49,9 +51,11 @@ function call(method: Method, url: string, token?: string, body?: unknown) {
   let r =
     method === 'get'
       ? request(app).get(url)
-      : request(app)
-          .post(url)
-          .send(body ?? {});
+      : method === 'delete'
+        ? request(app).delete(url)
+        : request(app)
+            .post(url)
+            .send(body ?? {});
   if (token) r = r.set('Authorization', `Bearer ${token}`);
   return r;
 }
@@ -61,6 +65,7 @@ function urlFor(template: string, values: { shopId: string; appealId: number }):
   return template.replace(/\{(\w+)\}/g, (_m, name: string) => {
     if (name === 'shopId') return encodeURIComponent(values.shopId);
     if (name === 'appealId') return String(values.appealId);
+    if (name === 'subscriptionId') return String(subscriptionA);
     throw new Error(`no value for path parameter ${name} in ${template}`);
   });
 }
@@ -91,6 +96,15 @@ beforeAll(async () => {
   expect(c.status).toBe(201);
   appealC = c.body.id;
   expect(appealC).not.toBe(appealA);
+  // A public literal address (TEST-NET-3): accepted without a DNS lookup, never called (no worker runs here).
+  const s = await call('post', '/api/subscriptions', tokens.sellerA, {
+    shopId: 'A',
+    url: 'https://203.0.113.10/hook',
+    format: 'json',
+    events: ['level.changed'],
+  });
+  expect(s.status).toBe(201);
+  subscriptionA = s.body.id;
 });
 afterAll(async () => db?.close());
 
@@ -145,7 +159,7 @@ describe('the OpenAPI document', () => {
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
       const adds = text.split('api.add(').length - 1;
-      const found = [...text.matchAll(/method: '(get|post)',\s+path: '([^']+)',\s+access: '([\w-]+)'/g)];
+      const found = [...text.matchAll(/method: '(get|post|delete)',\s+path: '([^']+)',\s+access: '([\w-]+)'/g)];
       // Every api.add(…) of the file was understood by the pattern above.
       expect(found.length, file).toBe(adds);
       for (const m of found) declared.push(`${m[1]} /api${m[2].replace(/:(\w+)/g, '{$1}')} ${m[3]}`);
@@ -231,6 +245,9 @@ describe('every operation, by who calls it', () => {
       if (o.method === 'get') {
         expect(res.status, label(o)).toBe(200);
         if (o.path.includes('{shopId}')) expect(res.body.shopId, label(o)).toBe('A');
+      } else if (o.method === 'delete') {
+        // Deleting its own subscription (the log stays readable, deleting again changes nothing).
+        expect(res.status, label(o)).toBe(200);
       } else {
         // POST with an empty body: past the access check, stopped by validation.
         expect(res.status, label(o)).toBe(400);

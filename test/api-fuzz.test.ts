@@ -17,7 +17,7 @@ import { signToken } from '../server/auth/tokens.js';
 import { addDays } from './helpers.js';
 import { FIRST_DAY, LAST_DAY, SECRET, buildSmallWorld, makeTokens, tableCounts, type Tokens } from './fixtures/small-world.js';
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 type Access = 'public' | 'any' | 'shop' | 'seller-shop' | 'reviewer' | 'admin';
 interface JsonSchema {
   type?: string;
@@ -82,6 +82,7 @@ let server: http.Server;
 let tokens: Tokens;
 let ops: Op[];
 let appealId: number;
+let subscriptionId: number;
 let countsBefore: Record<string, number>;
 const logged: string[] = [];
 
@@ -94,6 +95,9 @@ function baseBodies(): Record<string, Record<string, unknown> | null> {
     'post /api/policy/simulate': { policy: structuredClone(DEFAULT_POLICY), date: LAST_DAY },
     'post /api/policy/activate': { policy: { ...structuredClone(DEFAULT_POLICY), version: 'fuzz-candidate' } },
     'post /api/ingest': null,
+    // A public literal address (TEST-NET-3): no DNS lookup, never called (no delivery worker runs here).
+    'post /api/subscriptions': { shopId: 'A', url: 'https://203.0.113.10/hook', format: 'json', events: ['level.changed'], secret: 'fuzz-secret-0123' },
+    'delete /api/subscriptions/{subscriptionId}': null,
   };
 }
 
@@ -147,6 +151,7 @@ function urlOf(o: Op, pathValues: Record<string, string> = {}, query: [string, s
     if (name in pathValues) return encodeURIComponent(pathValues[name]);
     if (name === 'shopId') return 'A';
     if (name === 'appealId') return String(appealId);
+    if (name === 'subscriptionId') return String(subscriptionId);
     throw new Error(`no value for path parameter ${name} of ${o.key}`);
   });
   const qs = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
@@ -305,6 +310,10 @@ describe('malformed input on every parameter of every route', () => {
     const appeal = await send({ method: 'post', url: '/api/shops/A/appeals', token: tokens.sellerA, body: bodies['post /api/shops/{shopId}/appeals'] });
     expect(appeal.status).toBe(201);
     appealId = appeal.body.id;
+    // A subscription, for the routes that take its id (its delivery log stays readable once deleted).
+    const subscription = await send({ method: 'post', url: '/api/subscriptions', token: tokens.sellerA, body: bodies['post /api/subscriptions'] });
+    expect(subscription.status).toBe(201);
+    subscriptionId = subscription.body.id;
     for (const o of ops) {
       if (o.method === 'get') {
         const res = await send({ method: 'get', url: urlOf(o), token: tokenFor(o.access) });

@@ -16,8 +16,10 @@ import { shopRoutes } from './routes/shops.js';
 import { governanceRoutes } from './routes/governance.js';
 import { policyRoutes } from './routes/policy.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 import type { AppContext } from './context.js';
 import { LatestDay } from '../read/latest.js';
+import { installAlerts } from '../alerts/events.js';
 
 export interface AppOptions {
   db: Database;
@@ -31,11 +33,15 @@ export interface AppOptions {
   isStopping?: () => boolean;
   /** Other shops with orders a seller's category needs before any category figure is shown (default: MIN_PEER_SHOPS). */
   minPeerShops?: number;
+  /** Webhook hosts allowed on private or loopback addresses (default: WEBHOOK_ALLOW_HOSTS). */
+  webhookAllowHosts?: readonly string[];
 }
 
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? pino({ level: 'silent' });
   const latest = new LatestDay(options.db);
+  // Every write (an ingest's refresh, a decision, an answered appeal) stores the alert events it causes.
+  installAlerts(options.db);
   void latest.rebuild();
   const ctx: AppContext = { db: options.db, secret: options.secret, latest, minPeerShops: options.minPeerShops };
   const app = express();
@@ -85,6 +91,8 @@ export function createApp(options: AppOptions): Express {
   governanceRoutes(registry, ctx);
   policyRoutes(registry, ctx);
   ingestRoutes(registry, ctx);
+  const allowHosts = options.webhookAllowHosts;
+  subscriptionRoutes(registry, ctx, allowHosts ? { allowHosts: () => allowHosts } : {});
   api.use(publicRoutes);
   // Only failed authentications count (so honest heavy use is never throttled); an address past the
   // limit is locked out for the rest of the minute, whatever token it then shows.

@@ -13,7 +13,8 @@ import { forbidden, parse, principal, requireShop } from './http.js';
 export type Access = 'public' | 'any' | 'shop' | 'seller-shop' | 'reviewer' | 'admin';
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
-  method: 'get' | 'post';
+  /** delete: no body; answers 200 with the JSON of what was deleted. */
+  method: 'get' | 'post' | 'delete';
   /** Express path, e.g. /shops/:shopId/metrics (under /api). */
   path: string;
   summary: string;
@@ -35,7 +36,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
 }
 
 export interface RegisteredRoute {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
   access: Access;

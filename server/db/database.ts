@@ -74,6 +74,7 @@ export class Database {
   private readonly waiters: ((conn: DuckDBConnection) => void)[] = [];
   private readonly writer = new Mutex();
   private readonly commitListeners: (() => void)[] = [];
+  private readonly beforeCommitListeners: ((conn: DuckDBConnection) => Promise<void>)[] = [];
   /** readAside calls in flight (close waits for them). */
   private readonly aside = new Set<Promise<unknown>>();
   private closed = false;
@@ -180,6 +181,8 @@ export class Database {
         await conn.run('BEGIN TRANSACTION');
         try {
           const result = await fn(conn);
+          // Work that must commit with every write (e.g. alerts derived from what it stored): a failure rolls it all back.
+          for (const listener of this.beforeCommitListeners) await listener(conn);
           await conn.run('COMMIT');
           this.generation++;
           for (const listener of this.commitListeners) listener();
@@ -190,6 +193,16 @@ export class Database {
         }
       }),
     );
+  }
+
+  /**
+   * Called inside every write, with the writer's connection, after the write function succeeded and
+   * before COMMIT, in registration order: what a listener writes commits with the write, or not at all
+   * (a listener that throws rolls the whole write back). Used by server/alerts to store the events a
+   * refresh causes in the refresh's own transaction. Keep listeners fast: they hold the writer.
+   */
+  beforeCommit(listener: (conn: DuckDBConnection) => Promise<void>): void {
+    this.beforeCommitListeners.push(listener);
   }
 
   /** Called after every committed write (e.g. to rebuild a cache). */

@@ -13,6 +13,7 @@ import { badRequest, conflict, notFound } from '../errors.js';
 import { refreshMetrics } from '../pipeline/refresh.js';
 import { dataRange, shopMetricsOn } from '../read/queries.js';
 import { appendAudit, nextId } from './audit.js';
+import { recordAppealAnswered } from '../alerts/events.js';
 
 interface ActiveEpisode {
   start: string;
@@ -158,5 +159,8 @@ export async function answerAppeal(
     liftsEpisode: lifts,
   });
   if (lifts) await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
-  return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
+  const answered = (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
+  // The seller's alert (appeal.answered), stored in this transaction.
+  await recordAppealAnswered(conn, answered, lifts);
+  return answered;
 }
