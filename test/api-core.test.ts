@@ -84,10 +84,10 @@ describe('GET /api/shops/:shopId/metrics', () => {
       level: 'severe',
       consecutiveFlaggedDays: 14,
       restrictions: [
-        { code: 'remove_resource_slots', since: '2026-10-06' },
-        { code: 'ban_resource_slots', since: '2026-10-06' },
-        { code: 'remove_ads', since: '2026-10-13' },
-        { code: 'ban_new_listings', since: '2026-10-13' },
+        { code: 'remove_resource_slots', since: '2026-10-06', policyVersion: DEFAULT_POLICY.version },
+        { code: 'ban_resource_slots', since: '2026-10-06', policyVersion: DEFAULT_POLICY.version },
+        { code: 'remove_ads', since: '2026-10-13', policyVersion: DEFAULT_POLICY.version },
+        { code: 'ban_new_listings', since: '2026-10-13', policyVersion: DEFAULT_POLICY.version },
       ],
       policyVersion: DEFAULT_POLICY.version,
     });

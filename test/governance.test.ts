@@ -162,12 +162,16 @@ describe('seller reads', () => {
     expect(res.body.p90).toBeCloseTo(4 / 30 + 0.7 * (0.2 - 4 / 30), 12); // position 2.7 of 0…3
     expect(res.body.categoryMean).toBeCloseTo(16 / 150, 12);
     expect(res.body.shopRate).toBeCloseTo(4 / 30, 12);
-    expect(res.body.percentile).toBeCloseTo(2 / 3, 12); // 0.1 and 0.1 of the other three are below
+    // Of the 4 judged shops (P3 itself among them), 0.1 and 0.1 are below 4/30: "higher than 50% of the 4 judged shops".
+    expect(res.body.percentile).toBeCloseTo(2 / 4, 12);
     expect(res.body.buckets).toHaveLength(10);
     expect(res.body.buckets.at(-1)).toMatchObject({ to: 0.2, shops: 1 });
     expect(res.body.buckets.reduce((n: number, b: { shops: number }) => n + b.shops, 0)).toBe(4);
     const p5 = await get('/api/shops/P5/peers?date=2026-10-15', reviewer);
     expect(p5.body.percentile).toBe(0);
+    // The top shop is above the 3 others of the 4 judged, not above "100% of 4" (it is among them).
+    const p4 = await get('/api/shops/P4/peers?date=2026-10-15', reviewer);
+    expect(p4.body).toMatchObject({ judgedShops: 4, percentile: 3 / 4 });
   });
 
   it('forecast: when a flagged shop falls below the threshold and when it lifts', async () => {
@@ -327,9 +331,23 @@ describe('governance', () => {
     const structural = await post('/api/policy/activate', admin, { policy: { ...candidate, windowDays: 60 } });
     expect(structural.status).toBe(400);
     expect(structural.body.message).toMatch(/^policy\.windowDays/);
-    const res = await post('/api/policy/activate', admin, { policy: candidate, effectiveFrom: '2026-10-14' });
+    const simulated = await post('/api/policy/simulate', reviewer, { policy: candidate, date: '2026-10-15', effectiveFrom: '2026-10-14' });
+    expect(simulated.status).toBe(200);
+    const res = await post('/api/policy/activate', admin, { policy: candidate, effectiveFrom: '2026-10-14', date: '2026-10-15' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ version: '2026.12-strict', effectiveFrom: '2026-10-14', changed: ['flagRatio'] });
+    expect(res.body).toMatchObject({ version: '2026.12-strict', effectiveFrom: '2026-10-14', changed: ['flagRatio'], previousVersion: DEFAULT_POLICY.version });
+    // What activation did on the simulated day is what the simulation predicted: counts per level per category, and the shops that moved.
+    type Sim = { categories: { categoryId: string; candidate: Record<string, number> }[]; changes: { shopId: string; from: string; to: string }[] };
+    type Out = { date: string; categories: { categoryId: string; levels: Record<string, number> }[]; changes: { shopId: string; from: string; to: string }[] };
+    const sim = simulated.body as Sim;
+    const out = res.body.outcome as Out;
+    expect(out.date).toBe('2026-10-15');
+    const counts = (rows: { categoryId: string; levels: Record<string, number> }[]) =>
+      Object.fromEntries(rows.filter((r) => r.levels.warning + r.levels.restricted + r.levels.severe > 0).map((r) => [r.categoryId, r.levels]));
+    expect(counts(out.categories)).toEqual(counts(sim.categories.map((c) => ({ categoryId: c.categoryId, levels: c.candidate }))));
+    const moves = (rows: { shopId: string; from: string; to: string }[]) => rows.map((c) => `${c.shopId}:${c.from}>${c.to}`).sort();
+    expect(moves(out.changes)).toEqual(moves(sim.changes));
+    expect(out.changes.length).toBeGreaterThan(0);
     expect((await post('/api/policy/activate', admin, { policy: candidate })).status).toBe(409);
     // Before 10-14 the old version holds; from 10-14 the new one.
     expect((await get('/api/shops/P4/metrics?date=2026-10-13', reviewer)).body.policyVersion).toBe(DEFAULT_POLICY.version);

@@ -292,8 +292,8 @@ describe('4. decisions belong to an episode', () => {
     expect(exempt.status).toBe(201);
     expect(exempt.body.episodeStart).toBe('2026-10-06');
     expect((await metrics(w, 'A')).restrictions).toEqual([
-      { code: 'remove_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31' },
-      { code: 'ban_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31' },
+      { code: 'remove_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31', policyVersion: expect.any(String) },
+      { code: 'ban_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31', policyVersion: expect.any(String) },
     ]);
     await w.load('2026-10-09', '2026-11-02', SECOND_CASES);
     expect((await shopDay(w.db, 'A', '2026-10-24')).level).toBe('none');
@@ -301,14 +301,15 @@ describe('4. decisions belong to an episode', () => {
     const a = await metrics(w, 'A');
     expect(a.level).toBe('restricted');
     expect(a.restrictions).toEqual([
-      { code: 'remove_resource_slots', since: '2026-10-31' },
-      { code: 'ban_resource_slots', since: '2026-10-31' },
+      { code: 'remove_resource_slots', since: '2026-10-31', policyVersion: expect.any(String) },
+      { code: 'ban_resource_slots', since: '2026-10-31', policyVersion: expect.any(String) },
     ]);
     // The first episode was exempted while it lasted.
     expect((await metrics(w, 'A', w.reviewer, '2026-10-20')).restrictions[0]).toEqual({
       code: 'remove_resource_slots',
       since: '2026-10-06',
       exemptUntil: '2026-12-31',
+      policyVersion: expect.any(String),
     });
   });
 
@@ -324,10 +325,10 @@ describe('4. decisions belong to an episode', () => {
     const a = await metrics(w, 'A');
     expect(a.level).toBe('severe'); // 14th flagged day: 10-13
     expect(a.restrictions).toEqual([
-      { code: 'remove_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31' },
-      { code: 'ban_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31' },
-      { code: 'remove_ads', since: '2026-10-13' },
-      { code: 'ban_new_listings', since: '2026-10-13' },
+      { code: 'remove_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31', policyVersion: expect.any(String) },
+      { code: 'ban_resource_slots', since: '2026-10-06', exemptUntil: '2026-12-31', policyVersion: expect.any(String) },
+      { code: 'remove_ads', since: '2026-10-13', policyVersion: expect.any(String) },
+      { code: 'ban_new_listings', since: '2026-10-13', policyVersion: expect.any(String) },
     ]);
     // The queue shows the same.
     const flagged = await request(w.app).get('/api/flagged?level=severe').set('Authorization', `Bearer ${w.reviewer}`);

@@ -1,4 +1,6 @@
-// The plain page for a missing, expired or invalid token: how to get a sign-in link.
+// The page for a missing, expired or refused sign-in link, written for the person holding it (a seller, a
+// reviewer), in their language: what happened and what to do. The server's words and the commands that
+// make a link are there too, folded away, for whoever runs the server.
 import { useTranslation } from 'react-i18next';
 import type { SignedOutReason } from './auth';
 import { LangToggle } from './LangToggle';
@@ -13,27 +15,34 @@ export function SignInPage({ reason, message }: { reason: SignedOutReason; messa
         </p>
         <LangToggle />
       </header>
-      <main id="main" className="signin-card">
+      <main id="main" className="signin-card" data-testid="signin-page" data-reason={reason}>
         <h1>{t(`signin.title.${reason}`)}</h1>
+        <p data-testid="signin-what">{t(`signin.what.${reason}`)}</p>
+        <p className="signin-todo" data-testid="signin-todo">
+          <strong>{t('signin.todoTitle')}</strong> {t(`signin.todo.${reason}`)}
+        </p>
         {message && (
           <p className="notice notice-warn" role="alert">
             {t('signin.serverSaid')}: {message}
           </p>
         )}
-        <p>{t('signin.how')}</p>
-        <ol>
-          <li>
-            {t('signin.start')} <code>npm start</code>
-            {t('signin.startAfter')}
-          </li>
-          <li>
-            {t('signin.token')}
-            <pre>
-              <code>npm run token -- --role seller --shop SHOP_ID{'\n'}npm run token -- --role reviewer</code>
-            </pre>
-            {t('signin.tokenAfter')} <code>http://localhost:3000/?token=…</code>
-          </li>
-        </ol>
+        <details className="signin-admin">
+          <summary>{t('signin.forAdmins')}</summary>
+          <p>{t('signin.how')}</p>
+          <ol>
+            <li>
+              {t('signin.start')} <code>npm start</code>
+              {t('signin.startAfter')}
+            </li>
+            <li>
+              {t('signin.token')}
+              <pre>
+                <code>npm run token -- --role seller --shop SHOP_ID{'\n'}npm run token -- --role reviewer</code>
+              </pre>
+              {t('signin.tokenAfter')} <code>http://localhost:3000/?token=…</code>
+            </li>
+          </ol>
+        </details>
       </main>
     </div>
   );

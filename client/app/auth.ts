@@ -5,7 +5,8 @@ import { useSyncExternalStore } from 'react';
 
 const STORAGE_KEY = 'intervention-watch.token';
 
-export type SignedOutReason = 'missing' | 'rejected' | 'signed_out';
+/** missing: never signed in; rejected: the server refused the link; expired: its time ran out; signed_out: the user's choice. */
+export type SignedOutReason = 'missing' | 'rejected' | 'expired' | 'signed_out';
 
 interface AuthState {
   token: string | null;
@@ -57,11 +58,31 @@ export function getToken(): string | null {
   return state.token;
 }
 
-/** Forgets the token. `message` set: the server rejected it (expired or invalid). */
+/** When the token's time runs out (ms since the epoch), from its `exp` claim; null when it does not say. */
+export function tokenExpiresAt(token: string | null): number | null {
+  if (!token) return null;
+  const exp = (decodeClaims(token) as { exp?: unknown } | null)?.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+}
+
+/**
+ * Forgets the token. `message` set: the server rejected it; the page then says whether the link's time ran
+ * out (its expiry has passed, or the server says so) or it is not valid.
+ */
 export function signOut(message?: string): void {
   writeStored(null);
   if (state.token === null && state.reason !== 'missing') return;
-  emit({ token: null, reason: message ? 'rejected' : 'signed_out', message: message ?? null });
+  if (!message) return emit({ token: null, reason: 'signed_out', message: null });
+  const exp = tokenExpiresAt(state.token);
+  const expired = (exp !== null && exp <= Date.now()) || /expired/i.test(message);
+  emit({ token: null, reason: expired ? 'expired' : 'rejected', message });
+}
+
+/** The session's time ran out while the page was open (the expiry banner's timer). */
+export function expireSession(): void {
+  writeStored(null);
+  if (state.token === null) return;
+  emit({ token: null, reason: 'expired', message: null });
 }
 
 function subscribe(listener: () => void): () => void {

@@ -38,13 +38,17 @@ export function formatPercent(fraction: number | null | undefined, lang: Lang, d
 
 /**
  * A ratio to the category mean: 6.619… → "6.6×". Truncated, not rounded: 4.996 must not read "5.0×"
- * next to a 5× threshold it has not reached.
+ * next to a 5× threshold it has not reached. With `threshold`: within 0.1 of it the ratio gets a second
+ * decimal (4.996 → "4.99×", not "4.9×"), so it agrees with the rate and mean shown beside it, which would
+ * otherwise divide to 5.0 while the ratio said 4.9 (issue 11).
  */
-export function formatRatio(ratio: number | null | undefined, lang: Lang): string {
+export function formatRatio(ratio: number | null | undefined, lang: Lang, threshold?: number): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return NONE;
+  const digits = threshold !== undefined && Math.abs(ratio - threshold) < 0.1 ? 2 : 1;
+  const scale = 10 ** digits;
   // The epsilon keeps 5.2 (stored as 5.19999…) at 5.2.
-  const truncated = Math.trunc(ratio * 10 + 1e-9) / 10;
-  return `${numberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(truncated)}×`;
+  const truncated = Math.trunc(ratio * scale + 1e-9) / scale;
+  return `${numberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(truncated)}×`;
 }
 
 function utcDate(isoDay: string): Date | null {

@@ -4,7 +4,7 @@ import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient }
 import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
 import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
-import type { Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Simulation } from '../../server/contracts/governance';
+import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, ShopSearch, Simulation } from '../../server/contracts/governance';
 import type { Policy } from '../../server/contracts/policy';
 import { ApiError, apiGet, apiPost } from './api';
 import { decodeClaims } from '../app/auth';
@@ -39,6 +39,8 @@ export interface FlaggedParams {
   categoryId?: string;
   level?: Exclude<Level, 'none'>;
   minRatio?: number;
+  /** only: shops with an exemption in force; hide: those without. */
+  exempt?: 'only' | 'hide';
   sort: FlaggedSort;
   order: 'asc' | 'desc';
   limit: number;
@@ -58,6 +60,7 @@ export interface DecisionInput {
   until?: string;
 }
 
+export type { Activation, ShopSearch };
 export type { Appeal, AuditEntry, Breakdown, Cases, Categories, Decision, FlaggedList, Forecast, History, Peers, Policy, ShopMetrics, Simulation, Trend };
 
 const enc = encodeURIComponent;
@@ -94,10 +97,34 @@ async function fetchMe(token: string, signal: AbortSignal): Promise<Me> {
 export const meQueryOptions = (token: string) =>
   queryOptions({ queryKey: [...keys.me, token], queryFn: ({ signal }) => fetchMe(token, signal), staleTime: Infinity });
 
+/**
+ * First load (issue 11): the latest day's metrics of the seller's shop, asked for before the stat date is
+ * known (no date: the server answers the last day with data). The metrics query takes it when its date is
+ * that day, so the headline needs no second round trip.
+ */
+const earlyMetrics = new Map<string, Promise<ShopMetrics | null>>();
+export function prefetchLatestShopMetrics(shopId: string): void {
+  if (!earlyMetrics.has(shopId))
+    earlyMetrics.set(
+      shopId,
+      apiGet<ShopMetrics>(`/shops/${enc(shopId)}/metrics`).catch(() => null),
+    );
+}
+
+async function fetchShopMetrics(shopId: string, date: string, signal: AbortSignal): Promise<ShopMetrics> {
+  const early = earlyMetrics.get(shopId);
+  if (early) {
+    earlyMetrics.delete(shopId);
+    const metrics = await early;
+    if (metrics && metrics.date === date) return metrics;
+  }
+  return apiGet<ShopMetrics>(`/shops/${enc(shopId)}/metrics`, { date }, signal);
+}
+
 export const shopMetricsQueryOptions = (shopId: string, date: string) =>
   queryOptions({
     queryKey: [...keys.shop(shopId), 'metrics', { date }],
-    queryFn: ({ signal }) => apiGet<ShopMetrics>(`/shops/${enc(shopId)}/metrics`, { date }, signal),
+    queryFn: ({ signal }) => fetchShopMetrics(shopId, date, signal),
   });
 
 /**
@@ -189,6 +216,16 @@ export const simulationQueryOptions = (policy: Policy, date: string, effectiveFr
     staleTime: 5 * 60_000,
   });
 
+/** Shops by id (any case) or name, for the reviewer's search box. */
+export const shopSearchQueryOptions = (q: string, limit = 8) =>
+  queryOptions({
+    queryKey: ['shop-search', { q, limit }],
+    queryFn: ({ signal }) => apiGet<ShopSearch>('/shops', { q, limit }, signal),
+    staleTime: 60_000,
+  });
+
+export const useShopSearch = (q: string, enabled = true) => useQuery({ ...shopSearchQueryOptions(q), enabled: enabled && q.trim() !== '' });
+
 export const useHealth = () => useQuery(healthQueryOptions());
 export const useMe = (token: string) => useQuery(meQueryOptions(token));
 export const useShopMetrics = (shopId: string, date: string, enabled = true) => useQuery({ ...shopMetricsQueryOptions(shopId, date), enabled });
@@ -197,9 +234,9 @@ export const useCases = (shopId: string, date: string) => useQuery(casesQueryOpt
 export const useBreakdown = (shopId: string, date: string) => useQuery(breakdownQueryOptions(shopId, date));
 export const usePeers = (shopId: string, date: string) => useQuery(peersQueryOptions(shopId, date));
 export const useForecast = (shopId: string, date: string) => useQuery(forecastQueryOptions(shopId, date));
-export const useHistory = (shopId: string) => useQuery(historyQueryOptions(shopId));
+export const useHistory = (shopId: string, enabled = true) => useQuery({ ...historyQueryOptions(shopId), enabled });
 export const useFlagged = (params: FlaggedParams) => useQuery(flaggedQueryOptions(params));
-export const useCategories = (date: string) => useQuery(categoriesQueryOptions(date));
+export const useCategories = (date: string, enabled = true) => useQuery({ ...categoriesQueryOptions(date), enabled });
 export const useAudit = (params: AuditParams) => useQuery(auditQueryOptions(params));
 export const useAppeals = (params: AppealsParams, enabled = true) => useQuery({ ...appealsQueryOptions(params), enabled });
 export const usePolicy = () => useQuery(policyQueryOptions());
@@ -248,10 +285,12 @@ export function useActivatePolicy() {
   const client = useQueryClient();
   return useMutation({
     // The day comes from the simulation the admin looked at, so activation does what it predicted.
-    mutationFn: ({ policy, effectiveFrom }: { policy: Policy; effectiveFrom: string | null }) =>
-      apiPost<{ version: string; effectiveFrom: string | null; changed: string[] }>('/policy/activate', {
+    // The simulated date too: the answer reports the levels on it afterwards, to set beside the prediction.
+    mutationFn: ({ policy, effectiveFrom, date }: { policy: Policy; effectiveFrom: string | null; date?: string }) =>
+      apiPost<Activation>('/policy/activate', {
         policy,
         ...(effectiveFrom ? { effectiveFrom } : {}),
+        ...(date ? { date } : {}),
       }),
     onSuccess: () => {
       // A new policy recomputes every level.

@@ -106,3 +106,47 @@ export const SimulationSchema = z.object({
 export type Simulation = z.infer<typeof SimulationSchema>;
 
 export { DecisionSchema };
+
+/** POST /api/policy/activate: what the activation did on the day it was simulated on, to set beside the simulation. */
+const LevelCounts = z.object({ warning: z.number().int(), restricted: z.number().int(), severe: z.number().int() });
+export const ActivationSchema = z.object({
+  version: z.string(),
+  effectiveFrom: IsoDate.nullable(),
+  changed: z.array(z.string()),
+  /** The version active before this one. */
+  previousVersion: z.string().optional(),
+  /** The levels on `date` after the refresh, per category, and the shops whose level on that date moved. */
+  outcome: z
+    .object({
+      date: IsoDate,
+      categories: z.array(z.object({ categoryId: z.string(), categoryName: z.string(), levels: LevelCounts })),
+      changes: z.array(z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema })),
+    })
+    .optional(),
+});
+export type Activation = z.infer<typeof ActivationSchema>;
+
+/** GET /api/shops?q=&limit= (reviewer): shops whose id (any case) or name contains q, best matches first. */
+export const ShopSearchQuery = z
+  .object({
+    /** Part of a shop id or name; empty finds nothing. */
+    q: z.string().trim().max(128).default(''),
+    limit: z.coerce.number().int().min(1).max(50).default(10),
+  })
+  .strict();
+export const ShopSearchSchema = z.object({
+  q: z.string(),
+  items: z.array(
+    z.object({
+      shopId: z.string(),
+      shopName: z.string(),
+      categoryId: z.string(),
+      categoryName: z.string().nullable(),
+      /** The shop's level on the last day with data (null: no metrics that day). */
+      level: LevelSchema.nullable(),
+      /** How it matched: the id exactly (any case), the id's start, the name's start, or somewhere inside. */
+      match: z.enum(['id', 'id_prefix', 'name_prefix', 'contains']),
+    }),
+  ),
+});
+export type ShopSearch = z.infer<typeof ShopSearchSchema>;

@@ -6,6 +6,8 @@ export const RestrictionSchema = z.object({
   since: IsoDate,
   /** Set when a reviewer exempted the shop: the restriction does not apply through this day. */
   exemptUntil: IsoDate.optional(),
+  /** The policy version that made the restriction (the restriction episode's version; it may differ from the day's). */
+  policyVersion: z.string().optional(),
 });
 
 /** GET /api/shops/:shopId/metrics — DESIGN §4. Rates are fractions; null where undefined. */
@@ -35,6 +37,10 @@ export const ShopMetricsSchema = z.object({
   categoryComparable: z.boolean().optional(),
   /** With categoryComparable: the other shops with orders the category needs (the MIN_PEER_SHOPS setting). */
   minPeerShops: z.number().int().optional(),
+  /** In the flagged queue: the unflagged days in a row so far while a restriction is in force (they lift it at the policy's count). */
+  unflaggedDays: z.number().int().optional(),
+  /** GET /shops/:id/metrics: the name of the shop's category (sellers may not list the categories). */
+  categoryName: z.string().optional(),
 });
 export type ShopMetrics = z.infer<typeof ShopMetricsSchema>;
 
@@ -49,6 +55,8 @@ export const FlaggedQuery = z
     categoryId: z.string().min(1).max(128).optional(),
     level: z.enum(['warning', 'restricted', 'severe']).optional(),
     minRatio: z.coerce.number().nonnegative().max(1e6).optional(),
+    /** only: the shops with an exemption in force; hide: those without. */
+    exempt: z.enum(['only', 'hide']).optional(),
     sort: z.enum(FLAGGED_SORTS).default('level'),
     order: z.enum(['asc', 'desc']).default('desc'),
     limit: z.coerce.number().int().min(1).max(1000).default(50),

@@ -131,6 +131,28 @@ export const ForecastSchema = z.object({
    * stay under; or, for a seller, the category is too small to compare — it would probe the threshold).
    */
   headroom7d: z.number().int().nullable(),
+  /**
+   * True when no number of new intervention orders in the next 7 days would flag the shop (too few orders
+   * to be judged, or the shop weighs so much in its category that its cases raise the mean with its rate):
+   * headroom7d is then null, never a placeholder number.
+   */
+  headroomUnbounded: z.boolean().optional(),
+  /** Days projected for belowThresholdOn and liftOn (the points show the first 30). */
+  horizonDays: z.number().int().optional(),
+  /** Whether the shop is flagged on the date. */
+  flaggedToday: z.boolean().optional(),
+  /**
+   * After an early lift (or an accepted appeal) or under an exemption, while no restriction applies on the date:
+   * the first projected day on which the restricted level's restrictions apply again, and the first on which
+   * the severe level's do (each null: not within the horizon), if nothing changes — each day judged under
+   * the policy version in force on it. null: no such relief, or nothing returns within the horizon.
+   */
+  returns: z.object({ restrictedOn: IsoDate.nullable(), severeOn: IsoDate.nullable() }).nullable().optional(),
+  /**
+   * While restrictions are in force: the same days if the episode in force were lifted early on the date
+   * (what accepting an appeal today would leave). null: nothing in force.
+   */
+  returnsIfLifted: z.object({ restrictedOn: IsoDate.nullable(), severeOn: IsoDate.nullable() }).nullable().optional(),
   /** Each projected day under the policy version in force on it (threshold null for a seller when the category is too small). */
   points: z.array(
     z.object({

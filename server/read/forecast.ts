@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import type { Forecast } from '../contracts/shop.js';
-import { evaluateShop, type DayInput, type LiftOverride } from '../policy/evaluate.js';
+import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
 import type { PolicySchedule } from '../policy/schedule.js';
 import { addDays } from './shop-queries.js';
@@ -39,6 +39,17 @@ export interface ForecastInput {
    */
   category: { orders: number; interventions: number; otherRateSum?: number; otherShopsWithOrders?: number };
   horizon?: number;
+  /**
+   * The exemption in force on the date, if any: the episode it was made on (its start day), the highest
+   * level the reviewer saw, and its last day. Its restrictions up to that level do not apply through it.
+   */
+  exemption?: { until: string; episodeStart: string | null; level: 'restricted' | 'severe' | null } | null;
+}
+
+/** When restrictions apply again (see Forecast.returns). */
+export interface Returns {
+  restrictedOn: string | null;
+  severeOn: string | null;
 }
 
 interface Projected {
@@ -156,29 +167,49 @@ export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId' | 'c
   const firstNone = futureLevels.findIndex((l) => l === 'none');
   const restrictedToday = todayLevel === 'restricted' || todayLevel === 'severe';
 
-  // The most new intervention orders in the next 7 days that keep every one of them unflagged.
+  // The most new intervention orders in the next 7 days that keep every one of them unflagged. When even
+  // HEADROOM_CAP would not flag the shop (too few orders to be judged, or the shop is most of its category
+  // so that its own cases raise the mean with its rate), there is no limit to give: null, unbounded.
   const staysUnder = (x: number) => project(input, x, 7).every((p) => !p.flagged);
   let headroom: number | null = null;
+  let headroomUnbounded = false;
   if (staysUnder(0)) {
-    let lo = 0;
-    let hi = 1;
-    while (hi < 1_000_000 && staysUnder(hi)) {
-      lo = hi;
-      hi *= 2;
+    if (staysUnder(HEADROOM_CAP)) headroomUnbounded = true;
+    else {
+      let lo = 0;
+      let hi = 1;
+      while (staysUnder(hi)) {
+        lo = hi;
+        hi *= 2;
+      }
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (staysUnder(mid)) lo = mid;
+        else hi = mid;
+      }
+      headroom = lo;
     }
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (staysUnder(mid)) lo = mid;
-      else hi = mid;
-    }
-    headroom = lo;
   }
+
+  // After an early lift or under an exemption: when restrictions apply again if nothing changes.
+  const relief = !!input.exemption || (input.lifts ?? []).some((l) => l.day <= date);
+  const returns = relief ? returnsAfter(days, history.length, policy, input.lifts ?? [], input.exemption ?? null) : null;
+  // What accepting an appeal (an early lift today) would leave: when restrictions would come back.
+  const today = restrictedToday ? openEpisodeOn(evaluateShop(days, policy, input.lifts).episodes, date) : null;
+  const ifLifted = today
+    ? returnsAfter(days, history.length, policy, [...(input.lifts ?? []), { day: date, episodeStart: today.start, level: today.level }], null, true)
+    : null;
   return {
     date,
     assumptions: { dailyOrders: dailyAverage(input), newInterventions: 0 },
     belowThresholdOn: flaggedToday && firstUnflagged >= 0 ? future[firstUnflagged].date : null,
     liftOn: restrictedToday && firstNone >= 0 ? future[firstNone].date : null,
     headroom7d: headroom,
+    headroomUnbounded,
+    horizonDays: horizon,
+    flaggedToday,
+    returns: returns && (returns.restrictedOn || returns.severeOn) ? returns : null,
+    returnsIfLifted: ifLifted,
     points: future.slice(0, 30).map((p, i) => ({
       date: p.date,
       orders: p.orders,
@@ -190,6 +221,60 @@ export function forecastShop(input: ForecastInput): Omit<Forecast, 'shopId' | 'c
       policyVersion: p.policyVersion,
     })),
   };
+}
+
+/** New intervention orders beyond which the headroom is "no limit" (never a number to show). */
+export const HEADROOM_CAP = 1_000_000;
+
+/** The episode (its start: the lowest level's row) and the highest level in force on a day, from a walk's episodes. */
+function openEpisodeOn(episodes: readonly Episode[], day: string): { start: string; level: 'restricted' | 'severe' } | null {
+  const open = episodes.filter((e) => e.startDay <= day && (e.endDay === null || e.endDay > day)).sort((a, b) => a.startDay.localeCompare(b.startDay));
+  if (open.length === 0) return null;
+  return { start: open[0].startDay, level: open.some((e) => e.level === 'severe') ? 'severe' : 'restricted' };
+}
+
+/**
+ * The first projected day on which the restricted level's restrictions apply, and the first on which the
+ * severe level's do, walking the days with the lifts under the policy in force each day. An exemption
+ * keeps the restrictions of its episode, up to the level the reviewer saw, from applying through its last
+ * day (an escalation beyond that level applies at once). `always`: answer even when something applies today.
+ */
+function returnsAfter(
+  days: readonly DayInput[],
+  historyLength: number,
+  policy: (day: string) => Policy,
+  lifts: readonly LiftOverride[],
+  exemption: ForecastInput['exemption'],
+  always = false,
+): Returns | null {
+  const { episodes } = evaluateShop(days, policy, lifts);
+  const applying = (day: string) => {
+    const open = episodes.filter((e) => e.startDay <= day && (e.endDay === null || e.endDay > day)).sort((a, b) => a.startDay.localeCompare(b.startDay));
+    if (open.length === 0) return { restricted: false, severe: false };
+    const start = open[0].startDay;
+    const exempt = (level: 'restricted' | 'severe') =>
+      !!exemption &&
+      day <= exemption.until &&
+      (exemption.episodeStart === null || exemption.episodeStart === start) &&
+      (exemption.level === null || exemption.level === 'severe' || level === 'restricted');
+    return {
+      restricted: open.some((e) => e.level === 'restricted') && !exempt('restricted'),
+      severe: open.some((e) => e.level === 'severe') && !exempt('severe'),
+    };
+  };
+  const today = days[historyLength - 1]?.day;
+  if (!always && today) {
+    const now = applying(today);
+    if (now.restricted || now.severe) return null;
+  }
+  let restrictedOn: string | null = null;
+  let severeOn: string | null = null;
+  for (let i = historyLength; i < days.length; i++) {
+    const now = applying(days[i].day);
+    if (now.restricted && restrictedOn === null) restrictedOn = days[i].day;
+    if (now.severe && severeOn === null) severeOn = days[i].day;
+  }
+  return { restrictedOn, severeOn };
 }
 
 /**
@@ -253,9 +338,16 @@ export async function loadForecast(
      GROUP BY c.order_id`,
     { shopId, tz: active.timeZone, basis: active.countBasis, from, date },
   );
+  const exemption = await queryOne<{ until: string; episode_start: string | null; episode_level: 'restricted' | 'severe' | null }>(
+    conn,
+    `SELECT strftime(until_day, '%Y-%m-%d') AS until, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level FROM decisions
+     WHERE shop_id = $shopId AND action = 'exempt' AND effective_day <= $date::DATE AND until_day >= $date::DATE ORDER BY id DESC LIMIT 1`,
+    { shopId, date },
+  );
   const result = forecastShop({
     date,
     firstDay,
+    exemption: exemption ? { until: exemption.until, episodeStart: exemption.episode_start, level: exemption.episode_level } : null,
     policy: (day) => schedule.on(day),
     history: history.map((h) => ({
       day: h.day,

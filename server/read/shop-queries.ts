@@ -19,6 +19,12 @@ function countDay(policy: Policy): { join: string; day: string } {
     : { join: '', day: 'CAST(timezone($tz, c.opened_at) AS DATE)' };
 }
 
+/** The name of a category (its id when the categories table does not name it). */
+export async function categoryNameOf(conn: DuckDBConnection, categoryId: string): Promise<string> {
+  const rows = await queryRows<{ name: string | null }>(conn, 'SELECT category_name AS name FROM categories WHERE category_id = $categoryId', { categoryId });
+  return rows[0]?.name ?? categoryId;
+}
+
 export function addDays(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
@@ -152,8 +158,12 @@ export async function shopPeers(conn: DuckDBConnection, shopId: string, date: st
     .filter((r) => r.judged && r.rate !== null)
     .map((r) => r.rate as number)
     .sort((a, b) => a - b);
-  const peers = rows.filter((r) => r.shop_id !== shopId && r.judged && r.rate !== null).map((r) => r.rate as number);
-  const percentile = me.rate === null || peers.length === 0 ? null : peers.filter((r) => r < (me.rate as number)).length / peers.length;
+  // The share of the judged shops (judgedShops: the shop itself among them when it is judged) whose rate is
+  // strictly below the shop's, so that "higher than {percentile} of the {judgedShops} judged shops" is true
+  // as written: the top shop of 5 judged is above 4 of them (80%), never "above 100% of 5".
+  // Null when no other shop is judged: there is nobody to compare with.
+  const others = rows.filter((r) => r.shop_id !== shopId && r.judged && r.rate !== null).length;
+  const percentile = me.rate === null || others === 0 ? null : judged.filter((r) => r < (me.rate as number)).length / judged.length;
   return {
     shopId,
     categoryId: me.category_id,

@@ -195,6 +195,7 @@ describe('PolicySimulator activation', () => {
     expect(posts.find((p) => p.path === '/api/policy/activate')!.body).toEqual({
       policy: expect.objectContaining({ version: 'v2-from-20', flagRatio: 5 }),
       effectiveFrom: '2026-11-20',
+      date: '2026-11-25',
     });
     expect(await screen.findByText('Version v2-from-20 is active from Nov 20, 2026.')).not.toBeNull();
   });

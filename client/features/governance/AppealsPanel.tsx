@@ -8,21 +8,81 @@ import { oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
 import { Section } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { LevelBadge } from '../../lib/components/LevelBadge';
-import { useAnswerAppeal, useAppeals, type Appeal, type AppealState } from '../../lib/queries';
+import { useQuery } from '@tanstack/react-query';
+import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
+import { forecastQueryOptions, useAnswerAppeal, useAppeals, useHealth, useHistory, type Appeal, type AppealState } from '../../lib/queries';
+import { ReturnsLines } from '../seller/ReturnsNotice';
+import { appealEffect } from '../seller/AppealPanel';
 
 const STATES = ['pending', 'accepted', 'rejected', 'all'] as const;
+
+/**
+ * What accepting would do, said before it is done: it lifts the appealed episode today — unless that
+ * episode has ended already (then it lifts nothing) — and, while the shop stays flagged, when restrictions
+ * would come back if nothing changes (the forecast's returnsIfLifted).
+ */
+function AcceptWarning({ appeal }: { appeal: Appeal }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const last = useHealth().data?.dataThrough ?? null;
+  const history = useHistory(appeal.shopId);
+  const forecast = useQuery({ ...forecastQueryOptions(appeal.shopId, last ?? ''), enabled: last !== null });
+  const episode = history.data?.episodes.find((e) => e.start === appeal.episodeStart);
+  if (history.isPending || forecast.isPending) return <p className="muted">{t('state.loading')}</p>;
+  if (episode?.end) {
+    return (
+      <p className="notice notice-info" data-testid="accept-lifts-nothing">
+        {t('appealAccept.alreadyEnded', { start: formatDate(appeal.episodeStart, lang), end: formatDate(episode.end, lang) })}
+      </p>
+    );
+  }
+  const returns = forecast.data?.returnsIfLifted ?? null;
+  return (
+    <>
+      <p>{t('appealAccept.lifts', { start: formatDate(appeal.episodeStart, lang), date: formatDate(last, lang) })}</p>
+      {returns && (returns.restrictedOn || returns.severeOn) ? (
+        <div className="notice notice-warn" data-testid="accept-returns">
+          <p className="notice-title">{t('appealAccept.stillFlagged')}</p>
+          <ReturnsLines returns={returns} testId="accept-returns-lines" />
+        </div>
+      ) : (
+        <p className="muted">{t('appealAccept.noReturn')}</p>
+      )}
+    </>
+  );
+}
+
+/** What an accepted appeal did, as its seller sees it: lifted its episode, or nothing (it had ended). */
+function AcceptedEffect({ appeal }: { appeal: Appeal }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const effect = appealEffect(appeal, useHistory(appeal.shopId).data);
+  if (effect.kind === 'unknown') return null;
+  return (
+    <p className="muted" data-testid="appeal-effect">
+      {effect.kind === 'lifted'
+        ? effect.day
+          ? t('appealOutcome.lifted', { date: formatDate(effect.day, lang) })
+          : t('appealOutcome.liftedNoDay')
+        : effect.day
+          ? t('appealOutcome.nothing', { date: formatDate(effect.day, lang) })
+          : t('appealOutcome.nothingNoDay')}
+    </p>
+  );
+}
 
 function AnswerForm({ appeal }: { appeal: Appeal }) {
   const { t } = useTranslation();
   const answer = useAnswerAppeal();
   const [reason, setReason] = useState('');
   const [tried, setTried] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const reasonId = useId();
   const tooShort = reason.trim().length < 3;
   const send = (decision: 'accept' | 'reject') => {
     setTried(true);
     if (tooShort) return;
-    answer.mutate({ id: appeal.id, decision, reason: reason.trim() });
+    answer.mutate({ id: appeal.id, decision, reason: reason.trim() }, { onSettled: () => setConfirming(false) });
   };
   return (
     <div className="answer-form">
@@ -30,13 +90,32 @@ function AnswerForm({ appeal }: { appeal: Appeal }) {
       <textarea id={reasonId} rows={2} value={reason} onChange={(e) => setReason(e.target.value)} aria-invalid={tried && tooShort} required />
       {tried && tooShort && <p className="field-error">{t('decision.errors.reason')}</p>}
       <div className="button-row">
-        <button type="button" className="button button-primary" onClick={() => send('accept')} disabled={answer.isPending}>
-          {t('appeals.accept')}
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => {
+            setTried(true);
+            if (!tooShort) setConfirming(true);
+          }}
+          disabled={answer.isPending}
+        >
+          {t('appealAccept.acceptEllipsis')}
         </button>
         <button type="button" className="button button-danger" onClick={() => send('reject')} disabled={answer.isPending}>
           {t('appeals.reject')}
         </button>
       </div>
+      {confirming && (
+        <ConfirmDialog
+          title={t('appealAccept.title', { id: appeal.id, shop: appeal.shopId })}
+          confirmLabel={t('appeals.accept')}
+          onConfirm={() => send('accept')}
+          onCancel={() => setConfirming(false)}
+          busy={answer.isPending}
+        >
+          <AcceptWarning appeal={appeal} />
+        </ConfirmDialog>
+      )}
       {answer.isError && (
         <p role="alert" className="field-error">
           {answer.error instanceof ApiError ? answer.error.message : String(answer.error)}
@@ -81,9 +160,12 @@ export function AppealsList({ shopId, state }: { shopId?: string; state?: Appeal
               {appeal.state === 'pending' ? (
                 <AnswerForm appeal={appeal} />
               ) : (
-                <p className="muted">
-                  {t('appeals.answered', { who: appeal.answeredBy ?? '—', at: formatDateTime(appeal.answeredAt, lang) })}: {appeal.answerReason}
-                </p>
+                <>
+                  <p className="muted">
+                    {t('appeals.answered', { who: appeal.answeredBy ?? '—', at: formatDateTime(appeal.answeredAt, lang) })}: {appeal.answerReason}
+                  </p>
+                  {appeal.state === 'accepted' && <AcceptedEffect appeal={appeal} />}
+                </>
               )}
             </li>
           ))}

@@ -1,7 +1,8 @@
 // The append-only audit log: who did what, when, with the numbers at that moment. Filters in the address.
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { formatDateTime, isIsoDay } from '../../lib/format';
+import type { TFunction } from 'i18next';
+import { formatDate, formatDateTime, formatNumber, formatPercent, formatRatio, isIsoDay, type Lang } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { intParam, useUrlState } from '../../lib/url-state';
 import { Section, TableScroll } from '../../lib/components/Section';
@@ -10,8 +11,8 @@ import { useAudit, type AuditEntry, type AuditParams } from '../../lib/queries';
 import { Pager } from './Pager';
 
 const PAGE_SIZE = 50;
-/** Suggestions for the action filter (any text is accepted). */
-const AUDIT_ACTIONS = [
+/** The actions the log records, offered by name in the filter. */
+export const AUDIT_ACTIONS = [
   'decision.confirm',
   'decision.exempt',
   'decision.lift_early',
@@ -42,6 +43,179 @@ function useActionLabel(): (action: string) => string {
   };
 }
 
+type Details = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const obj = (v: unknown): Details | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Details) : undefined);
+
+/** A policy's settings a reviewer knows by name, flattened for a diff. */
+export function policyFields(policy: Details): Record<string, unknown> {
+  const floors = obj(policy.floors) ?? {};
+  const levels = Array.isArray(policy.levels) ? (policy.levels as Details[]) : [];
+  const lift = obj(policy.lift) ?? {};
+  return {
+    flagRatio: policy.flagRatio,
+    minOrders: floors.minOrders,
+    minInterventions: floors.minInterventions,
+    restrictedAfter: levels[0]?.afterFlaggedDays,
+    severeAfter: levels[1]?.afterFlaggedDays,
+    restrictedCodes: levels[0]?.restrictions,
+    severeCodes: levels[1]?.restrictions,
+    liftAfter: lift.afterUnflaggedDays,
+    windowDays: policy.windowDays,
+    timeZone: policy.timeZone,
+    countBasis: policy.countBasis,
+    categoryMean: policy.categoryMean,
+    description: policy.description,
+  };
+}
+
+/** The settings that differ between two policies: [field, before, after]. */
+export function policyDiff(before: Details, after: Details): [string, unknown, unknown][] {
+  const a = policyFields(before);
+  const b = policyFields(after);
+  return Object.keys(b)
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => [k, a[k], b[k]]);
+}
+
+/** A setting's value in words: ratios as ×, days as days, restriction codes and enums by name. */
+function settingValue(field: string, value: unknown, t: TFunction, lang: Lang): string {
+  if (value === undefined || value === null || value === '') return t('gov.audit.none');
+  if (field === 'flagRatio' && typeof value === 'number') return `${formatNumber(value, lang, 2)}×`;
+  if (/After$/.test(field) && typeof value === 'number') return t('gov.audit.daysValue', { count: value });
+  if (field === 'windowDays' && typeof value === 'number') return t('gov.audit.daysValue', { count: value });
+  if (typeof value === 'number') return formatNumber(value, lang);
+  if (Array.isArray(value))
+    return value.length === 0
+      ? t('gov.audit.none')
+      : value.map((code) => t(`restrictionShort.${String(code)}`, { defaultValue: String(code) })).join(lang === 'zh' ? '、' : ', ');
+  if (typeof value === 'string') return t(`gov.value.${value}`, { defaultValue: value });
+  return typeof value === 'boolean' ? String(value) : '';
+}
+
+/** Any other detail as words (never JSON): nested values as "key value" pairs. */
+function plain(value: unknown, lang: Lang): string {
+  if (typeof value === 'number') return formatNumber(value, lang, 4);
+  if (typeof value === 'string') return isIsoDay(value) ? formatDate(value, lang) : value;
+  if (typeof value === 'boolean') return value ? '✓' : '✗';
+  if (Array.isArray(value)) return value.map((v) => plain(v, lang)).join(', ');
+  const o = obj(value);
+  if (o)
+    return Object.entries(o)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k} ${plain(v, lang)}`)
+      .join(', ');
+  return '';
+}
+
+/** A labelled free text (a reason, an appeal's text): the text in its own element, as the person wrote it. */
+function labelled(key: string, label: string, text: string): ReactNode {
+  return (
+    <p key={key}>
+      <span className="muted">{label}</span> <span className="audit-text">{text}</span>
+    </p>
+  );
+}
+
+/** One audit entry as sentences in the reader's language. */
+export function AuditDetails({ entry }: { entry: AuditEntry }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const d = entry.details;
+  const actor = entry.actor;
+  const shop = entry.shopId ?? '—';
+  const day = (v: unknown) => formatDate(str(v), lang);
+  const level = (v: unknown) => (str(v) ? t(`level.${str(v)}`, { defaultValue: str(v) }) : t('gov.audit.none'));
+  const lines: ReactNode[] = [];
+  const [kind, verb] = entry.action.split('.');
+  if (kind === 'decision' && ['confirm', 'exempt', 'lift_early', 'note'].includes(verb)) {
+    lines.push(t(`gov.audit.decision.${verb}`, { actor, shop, until: day(d.until), date: day(d.stateDate) }));
+    if (str(d.episodeStart)) lines.push(t('gov.audit.episode', { date: day(d.episodeStart), level: level(d.episodeLevel) }));
+    const n = obj(d.numbers);
+    if (n)
+      lines.push(
+        t('gov.audit.numbers', {
+          orders: formatNumber(num(n.orders), lang),
+          interventions: formatNumber(num(n.interventions), lang),
+          rate: formatPercent(num(n.rate), lang),
+          mean: formatPercent(num(n.categoryMean), lang),
+          ratio: formatRatio(num(n.ratio), lang),
+          level: level(n.level),
+          days: formatNumber(num(n.consecutiveFlaggedDays), lang),
+          version: str(n.policyVersion) ?? '—',
+        }),
+      );
+    if (str(d.reason)) lines.push(labelled('reason', t('gov.audit.reason'), str(d.reason)!));
+  } else if (kind === 'appeal') {
+    const args = { actor, shop, id: num(d.appealId) ?? '?', date: day(d.episodeStart), level: level(d.level) };
+    if (verb === 'filed') lines.push(t('gov.audit.appealFiled', args));
+    else if (verb === 'accepted') lines.push(t(d.liftsEpisode === false ? 'gov.audit.appealAcceptedNoLift' : 'gov.audit.appealAccepted', args));
+    else lines.push(t('gov.audit.appealRejected', args));
+    if (str(d.text)) lines.push(labelled('text', t('gov.audit.appealText'), str(d.text)!));
+    if (str(d.reason)) lines.push(labelled('reason', t('gov.audit.reason'), str(d.reason)!));
+  } else if (entry.action === 'policy.activated') {
+    const previous = obj(d.previous);
+    const policy = obj(d.policy);
+    const args = { actor, version: str(d.version) ?? '—', day: day(d.effectiveFrom), previous: str(previous?.version) ?? t('gov.audit.previousUnknown') };
+    lines.push(t(str(d.effectiveFrom) ? 'gov.audit.policy' : 'gov.audit.policyFromStart', args));
+    if (previous && policy) {
+      const diff = policyDiff(previous, policy);
+      lines.push(
+        diff.length === 0 ? (
+          t('gov.audit.noRuleChanged')
+        ) : (
+          <table className="table table-compact" data-testid="policy-diff" key="diff">
+            <caption>{t('gov.audit.diff')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('gov.audit.field')}</th>
+                <th scope="col">{t('gov.audit.before')}</th>
+                <th scope="col">{t('gov.audit.after')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {diff.map(([field, before, after]) => (
+                <tr key={field} data-field={field}>
+                  <th scope="row">{t(`gov.field.${field}`, { defaultValue: field })}</th>
+                  <td>{settingValue(field, before, t, lang)}</td>
+                  <td>{settingValue(field, after, t, lang)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ),
+      );
+    } else if (Array.isArray(d.changed)) {
+      const fields = (d.changed as unknown[]).map((f) => t(`gov.field.${String(f)}`, { defaultValue: String(f) })).join(lang === 'zh' ? '、' : ', ');
+      lines.push(t('gov.audit.changedOnly', { fields }));
+    }
+  } else if (entry.action === 'ingest.upload') {
+    lines.push(
+      t('gov.audit.upload', {
+        actor,
+        count: num(d.accepted) ?? 0,
+        accepted: formatNumber(num(d.accepted), lang),
+        rejected: formatNumber(num(d.rejected), lang),
+        batch: num(d.batchId) ?? '—',
+      }),
+    );
+    if (Array.isArray(d.files))
+      for (const f of d.files as Details[])
+        lines.push(
+          t('gov.audit.uploadFile', { file: str(f.file) ?? '—', accepted: formatNumber(num(f.accepted), lang), rejected: formatNumber(num(f.rejected), lang) }),
+        );
+  } else {
+    lines.push(t('gov.audit.other', { actor, action: entry.action }));
+    for (const [key, value] of detailPairs(d)) lines.push(`${key}: ${plain(d[key], lang) || value}`);
+  }
+  return (
+    <div className="audit-sentences" data-testid="audit-sentences">
+      {lines.map((line, i) => (typeof line === 'string' ? <p key={i}>{line}</p> : line))}
+    </div>
+  );
+}
+
 export function AuditTable({ params, showPager, onPage }: { params: AuditParams; showPager?: boolean; onPage?: (page: number) => void }) {
   const { t } = useTranslation();
   const lang = useLang();
@@ -69,19 +243,10 @@ export function AuditTable({ params, showPager, onPage }: { params: AuditParams;
                     <td>
                       <span className="mono">{entry.actor}</span> <span className="muted">({t(`role.${entry.role}`, { defaultValue: entry.role })})</span>
                     </td>
-                    <td>
-                      {actionLabel(entry.action)} <span className="mono muted">{entry.action}</span>
-                    </td>
+                    <td>{actionLabel(entry.action)}</td>
                     <td className="mono">{entry.shopId ?? '—'}</td>
-                    <td>
-                      <dl className="details">
-                        {detailPairs(entry.details).map(([key, value]) => (
-                          <div key={key}>
-                            <dt>{key}</dt>
-                            <dd>{value}</dd>
-                          </div>
-                        ))}
-                      </dl>
+                    <td className="audit-details">
+                      <AuditDetails entry={entry} />
                     </td>
                   </tr>
                 ))}
@@ -98,7 +263,8 @@ export function AuditTable({ params, showPager, onPage }: { params: AuditParams;
 function AuditFilters({ params }: { params: AuditParams }) {
   const { t } = useTranslation();
   const url = useUrlState();
-  const ids = { shop: useId(), actor: useId(), action: useId(), actions: useId(), from: useId(), to: useId() };
+  const actionLabel = useActionLabel();
+  const ids = { shop: useId(), actor: useId(), action: useId(), from: useId(), to: useId() };
   const [draft, setDraft] = useState({
     shop: params.shopId ?? '',
     actor: params.actor ?? '',
@@ -133,12 +299,15 @@ function AuditFilters({ params }: { params: AuditParams }) {
       </div>
       <div className="field">
         <label htmlFor={ids.action}>{t('audit.action')}</label>
-        <input id={ids.action} list={ids.actions} {...field('action')} placeholder={t('audit.allActions')} data-testid="audit-filter-action" />
-        <datalist id={ids.actions}>
+        <select id={ids.action} {...field('action')} data-testid="audit-filter-action">
+          <option value="">{t('gov.audit.anyAction')}</option>
           {AUDIT_ACTIONS.map((a) => (
-            <option key={a} value={a} />
+            <option key={a} value={a}>
+              {actionLabel(a)}
+            </option>
           ))}
-        </datalist>
+          {draft.action && !AUDIT_ACTIONS.includes(draft.action) && <option value={draft.action}>{actionLabel(draft.action)}</option>}
+        </select>
       </div>
       <div className="field">
         <label htmlFor={ids.from}>{t('audit.from')}</label>

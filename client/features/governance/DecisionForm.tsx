@@ -7,7 +7,8 @@ import { addDays, formatDate } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { Section } from '../../lib/components/Section';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
-import { useCreateDecision, type DecisionAction, type DecisionInput } from '../../lib/queries';
+import { useCreateDecision, type DecisionAction, type DecisionInput, type ShopMetrics } from '../../lib/queries';
+import { RestrictionVersions } from './RestrictionVersions';
 
 const ACTIONS: readonly DecisionAction[] = ['confirm', 'exempt', 'lift_early', 'note'];
 const MIN_REASON = 3;
@@ -22,7 +23,18 @@ export function validateDecision(input: { action: DecisionAction; reason: string
   return errors;
 }
 
-export function DecisionForm({ shopId, shopName, date }: { shopId: string; shopName?: string; date: string }) {
+export function DecisionForm({
+  shopId,
+  shopName,
+  date,
+  restrictions,
+}: {
+  shopId: string;
+  shopName?: string;
+  date: string;
+  /** The restrictions the decision is about, each with the policy version that made it (named in the confirmation). */
+  restrictions?: ShopMetrics['restrictions'];
+}) {
   const { t } = useTranslation();
   const lang = useLang();
   const decide = useCreateDecision(shopId);
@@ -135,6 +147,7 @@ export function DecisionForm({ shopId, shopName, date }: { shopId: string; shopN
             {confirming.until && <> {t('decision.untilDate', { date: formatDate(confirming.until, lang) })}</>}
           </p>
           <blockquote>{confirming.reason}</blockquote>
+          {restrictions && <RestrictionVersions restrictions={restrictions} date={date} testId="confirm-restrictions" />}
         </ConfirmDialog>
       )}
     </Section>

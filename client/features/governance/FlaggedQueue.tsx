@@ -1,5 +1,6 @@
 // The queue of shops at a level on the stat date: sorted and filtered by the server, paged, exportable.
 import { useEffect, useId, useMemo, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowData } from '@tanstack/react-table';
 import { apiDownload, ApiError } from '../../lib/api';
@@ -9,7 +10,8 @@ import { intParam, oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
 import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { LevelBadge } from '../../lib/components/LevelBadge';
-import { useCategories, useFlagged, type FlaggedParams, type FlaggedSort, type ShopMetrics } from '../../lib/queries';
+import { policyQueryOptions, useCategories, useFlagged, type FlaggedParams, type FlaggedSort, type Policy, type ShopMetrics } from '../../lib/queries';
+import { DEFAULT_POLICY } from '../../lib/policy';
 import { Pager } from './Pager';
 
 export const PAGE_SIZE = 25;
@@ -37,6 +39,7 @@ export function useFlaggedParams(date: string): FlaggedParams & { page: number }
     categoryId: url.get('category') || undefined,
     level: LEVELS.includes(level as (typeof LEVELS)[number]) ? (level as (typeof LEVELS)[number]) : undefined,
     minRatio: url.get('minRatio') !== undefined && Number.isFinite(minRatio) && minRatio >= 0 ? minRatio : undefined,
+    exempt: oneOf(url.get('exempt'), ['only', 'hide', ''] as const, '') || undefined,
     sort: oneOf(url.get('sort'), SORTS, 'level'),
     order: oneOf(url.get('order'), ['asc', 'desc'] as const, 'desc'),
     limit: PAGE_SIZE,
@@ -52,6 +55,7 @@ function Filters({ params }: { params: FlaggedParams }) {
   const categoryId = useId();
   const levelId = useId();
   const ratioId = useId();
+  const exemptId = useId();
   const [ratioText, setRatioText] = useState(params.minRatio === undefined ? '' : String(params.minRatio));
 
   // The ratio is typed: commit it to the address once typing pauses.
@@ -117,6 +121,14 @@ function Filters({ params }: { params: FlaggedParams }) {
         </select>
       </div>
       <div className="field">
+        <label htmlFor={exemptId}>{t('gov.queue.exempt')}</label>
+        <select id={exemptId} data-testid="filter-exempt" value={params.exempt ?? ''} onChange={(e) => url.set({ exempt: e.target.value || null, page: null })}>
+          <option value="">{t('gov.queue.exemptAll')}</option>
+          <option value="hide">{t('gov.queue.exemptHide')}</option>
+          <option value="only">{t('gov.queue.exemptOnly')}</option>
+        </select>
+      </div>
+      <div className="field">
         <label htmlFor={ratioId}>{t('queue.minRatio')}</label>
         <input
           id={ratioId}
@@ -155,10 +167,63 @@ function SortHeader({ id, label, params }: { id: FlaggedSort; label: string; par
 
 const column = createColumnHelper<ShopMetrics>();
 
+/** What a reviewer should know about a row: an exemption, a lift that is near, why a shop not judged today is listed. */
+export function RowNote({ metrics: m, policy }: { metrics: ShopMetrics; policy: Policy | undefined }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const notes: { key: string; text: string; className: string }[] = [];
+  const exempted = m.restrictions.filter((r) => r.exemptUntil);
+  if (exempted.length > 0) {
+    const until = exempted.map((r) => r.exemptUntil!).sort()[0];
+    notes.push({
+      key: 'exempt',
+      text: t(exempted.length === m.restrictions.length ? 'gov.queue.exemptedUntil' : 'gov.queue.partlyExempted', { date: formatDate(until, lang) }),
+      className: 'pill pill-exempt',
+    });
+  }
+  const lift = policy?.lift.afterUnflaggedDays ?? 0;
+  if (policy && !m.judged) {
+    const why: string[] = [];
+    if (m.orders < policy.floors.minOrders)
+      why.push(t('gov.queue.missingOrders', { count: policy.floors.minOrders - m.orders, min: formatNumber(policy.floors.minOrders, lang) }));
+    if (m.interventions < policy.floors.minInterventions)
+      why.push(
+        t('gov.queue.missingCases', { count: policy.floors.minInterventions - m.interventions, min: formatNumber(policy.floors.minInterventions, lang) }),
+      );
+    if (why.length === 0) why.push(t('gov.queue.noRate'));
+    notes.push({ key: 'judged', text: t('gov.queue.notJudged', { why: why.join(lang === 'zh' ? '；' : '; '), lift }), className: 'note-judged' });
+  }
+  if (policy && (m.level === 'restricted' || m.level === 'severe') && !m.flagged && m.unflaggedDays !== undefined && m.unflaggedDays > 0) {
+    const left = Math.max(1, lift - m.unflaggedDays);
+    notes.push({ key: 'lift', text: t('gov.queue.liftsIn', { count: left }), className: 'note-lift' });
+  }
+  if (notes.length === 0) return null;
+  return (
+    <span className="row-notes" data-testid="row-note">
+      {notes.map((n) => (
+        <span key={n.key} className={n.className} data-note={n.key}>
+          {n.text}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; params: FlaggedParams; categoryNames: Map<string, string> }) {
   const { t } = useTranslation();
   const lang = useLang();
   const url = useUrlState();
+  // Each row is judged under the version in force on its day: its floors and its lift rule. Asked only when a
+  // row needs them (a shop not judged today, or one that could lift).
+  const needsPolicy = items.some((m) => !m.judged || ((m.level === 'restricted' || m.level === 'severe') && !m.flagged));
+  const policyQuery = useQuery({ ...policyQueryOptions(), enabled: needsPolicy });
+  const policyInfo = policyQuery.data;
+  const policyError = policyQuery.isError;
+  const policyOf = useMemo(() => {
+    const byVersion = new Map((policyInfo?.versions ?? []).map((v) => [v.version, v.policy]));
+    const fallback = policyInfo?.active ?? (policyError ? DEFAULT_POLICY : undefined);
+    return (version: string): Policy | undefined => byVersion.get(version) ?? fallback;
+  }, [policyInfo, policyError]);
   const columns = useMemo(
     () => [
       column.accessor('shopId', {
@@ -175,6 +240,7 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
           >
             {info.row.original.shopName}
             <span className="mono muted"> {info.getValue()}</span>
+            {info.row.original.restrictions.some((r) => r.exemptUntil) && <span className="pill pill-exempt"> {t('queue.exempted')}</span>}
           </a>
         ),
       }),
@@ -207,13 +273,17 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
             .getValue()
             .map((r) => r.since)
             .sort()[0];
-          const exemptUntil = info.getValue().find((r) => r.exemptUntil)?.exemptUntil;
-          if (!since) return '—';
-          return exemptUntil ? `${formatDate(since, lang)} (${t('queue.exempted')})` : formatDate(since, lang);
+          return since ? formatDate(since, lang) : '—';
         },
       }),
+      column.display({
+        id: 'note',
+        header: t('gov.queue.note'),
+        meta: { className: 'cell-note' },
+        cell: (info) => <RowNote metrics={info.row.original} policy={policyOf(info.row.original.policyVersion)} />,
+      }),
     ],
-    [t, lang, url, categoryNames],
+    [t, lang, url, categoryNames, policyOf],
   );
   const table = useReactTable({
     data: items,
@@ -245,7 +315,7 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
         </thead>
         <tbody>
           {table.getRowModel().rows.map((row) => (
-            <tr key={row.id} data-shop-id={row.id}>
+            <tr key={row.id} data-shop-id={row.id} data-exempted={row.original.restrictions.some((r) => r.exemptUntil) || undefined}>
               {row.getVisibleCells().map((cell) => {
                 const meta = cell.column.columnDef.meta;
                 return (

@@ -47,6 +47,35 @@ function Band({ periods }: { periods: History['periods'] }) {
   );
 }
 
+/** The days the level changed (the evaluator's automatic changes), from one period to the next. */
+export function levelChanges(
+  periods: History['periods'],
+): { date: string; from: History['periods'][number]['level']; to: History['periods'][number]['level'] }[] {
+  return periods.slice(1).map((p, i) => ({ date: p.from, from: periods[i].level, to: p.level }));
+}
+
+function LevelChanges({ periods }: { periods: History['periods'] }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const changes = levelChanges(periods);
+  return (
+    <>
+      <h3>{t('gov.timeline.changes')}</h3>
+      {changes.length === 0 ? (
+        <p className="muted">{t('gov.timeline.noChanges')}</p>
+      ) : (
+        <ol className="level-changes" data-testid="level-changes">
+          {changes.map((c) => (
+            <li key={c.date} data-date={c.date} data-from={c.from} data-to={c.to}>
+              {t('gov.timeline.change', { date: formatDate(c.date, lang), from: t(`level.${c.from}`), to: t(`level.${c.to}`) })}
+            </li>
+          ))}
+        </ol>
+      )}
+    </>
+  );
+}
+
 export function LevelTimeline({ shopId }: { shopId: string }) {
   const { t } = useTranslation();
   const lang = useLang();
@@ -57,6 +86,7 @@ export function LevelTimeline({ shopId }: { shopId: string }) {
         {(data) => (
           <>
             {data.periods.length > 0 && <Band periods={data.periods} />}
+            {data.periods.length > 0 && <LevelChanges periods={data.periods} />}
             <h3>{t('history.episodes')}</h3>
             {data.episodes.length === 0 ? (
               <p className="muted">{t('history.noEpisodes')}</p>
@@ -105,7 +135,9 @@ export function LevelTimeline({ shopId }: { shopId: string }) {
                         <td className="num">{formatRatio(e.ratio, lang)}</td>
                         <td className="num">{formatNumber(e.flaggedDays, lang)}</td>
                         <td>{e.codes.map((code) => t(`restrictionShort.${code}`, { defaultValue: code })).join(lang === 'zh' ? '、' : ', ')}</td>
-                        <td className="mono">{e.policyVersion}</td>
+                        <td className="mono" data-testid="episode-policy-version">
+                          {e.policyVersion}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -124,6 +156,9 @@ export function LevelTimeline({ shopId }: { shopId: string }) {
                     <div className="muted">
                       {d.actor} · {formatDateTime(d.at, lang)}
                       {d.episodeStart && <> · {t('decision.episode', { date: formatDate(d.episodeStart, lang) })}</>}
+                      {d.episodeStart && data.episodes.find((e) => e.start === d.episodeStart) && (
+                        <> · {t('gov.timeline.episodePolicy', { version: data.episodes.find((e) => e.start === d.episodeStart)!.policyVersion })}</>
+                      )}
                     </div>
                   </li>
                 ))}

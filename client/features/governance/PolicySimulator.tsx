@@ -11,7 +11,7 @@ import { Section, TableScroll } from '../../lib/components/Section';
 import { ErrorState, Loading, QueryState } from '../../lib/components/QueryState';
 import { LevelBadge } from '../../lib/components/LevelBadge';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
-import { useActivatePolicy, usePolicy, useSimulation, type Level, type Policy, type PolicyVersion, type Simulation } from '../../lib/queries';
+import { useActivatePolicy, usePolicy, useSimulation, type Activation, type Level, type Policy, type PolicyVersion, type Simulation } from '../../lib/queries';
 
 export interface PolicyDraft {
   flagRatio: string;
@@ -253,10 +253,23 @@ function NumberField({
 }
 
 /** Activates exactly the candidate that was simulated, from the day the simulation applied it. */
-function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Policy | null; simulation: Simulation | undefined; activeVersion: string }) {
+type ActivateMutation = ReturnType<typeof useActivatePolicy>;
+
+function ActivatePanel({
+  candidate,
+  simulation,
+  activeVersion,
+  activate,
+  onActivated,
+}: {
+  candidate: Policy | null;
+  simulation: Simulation | undefined;
+  activeVersion: string;
+  activate: ActivateMutation;
+  onActivated: (simulation: Simulation, result: Activation) => void;
+}) {
   const { t } = useTranslation();
   const lang = useLang();
-  const activate = useActivatePolicy();
   const versionId = useId();
   const descriptionId = useId();
   const [version, setVersion] = useState('');
@@ -295,13 +308,6 @@ function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Po
       >
         {t('simulator.activate')}
       </button>
-      {activate.isSuccess && (
-        <p role="status" className="field-ok">
-          {activate.data.effectiveFrom
-            ? t('simulator.activatedFrom', { version: activate.data.version, day: formatDate(activate.data.effectiveFrom, lang) })
-            : t('simulator.activated', { version: activate.data.version })}
-        </p>
-      )}
       {activate.isError && (
         <p role="alert" className="field-error">
           {activate.error instanceof ApiError ? activate.error.message : String(activate.error)}
@@ -316,8 +322,12 @@ function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Po
           onCancel={() => setConfirming(false)}
           onConfirm={() =>
             activate.mutate(
-              { policy: { ...candidate, version, description: description || candidate.description }, effectiveFrom: simulation.effectiveFrom },
-              { onSettled: () => setConfirming(false) },
+              {
+                policy: { ...candidate, version, description: description || candidate.description },
+                effectiveFrom: simulation.effectiveFrom,
+                date: simulation.date,
+              },
+              { onSuccess: (result) => onActivated(simulation, result), onSettled: () => setConfirming(false) },
             )
           }
         >
@@ -335,12 +345,17 @@ function ActivatePanel({ candidate, simulation, activeVersion }: { candidate: Po
 export function PolicySimulator({ date, canActivate }: { date: string; canActivate: boolean }) {
   const { t } = useTranslation();
   const policyQuery = usePolicy();
-  if (policyQuery.isPending) return <Loading />;
+  // Held here, above the form: activation makes a new active version, which remounts the form (keyed by it);
+  // what the activation did stays on screen until the admin dismisses it.
+  const activate = useActivatePolicy();
+  const [report, setReport] = useState<{ simulation: Simulation; result: Activation } | null>(null);
+  if (policyQuery.isPending && !report) return <Loading />;
   // Without the policy endpoint the shipped default is the baseline (the server simulates against its own active one).
   const base = policyQuery.data?.active ?? DEFAULT_POLICY;
   return (
     <>
       {policyQuery.isError && <ErrorState error={policyQuery.error} onRetry={() => void policyQuery.refetch()} retrying={policyQuery.isFetching} />}
+      {report && <ActivationReport simulation={report.simulation} result={report.result} onDismiss={() => setReport(null)} />}
       <SimulatorForm
         key={base.version}
         base={base}
@@ -348,6 +363,8 @@ export function PolicySimulator({ date, canActivate }: { date: string; canActiva
         canActivate={canActivate}
         versions={policyQuery.data?.versions ?? []}
         title={t('simulator.title')}
+        activate={activate}
+        onActivated={(simulation, result) => setReport({ simulation, result })}
       />
     </>
   );
@@ -397,12 +414,16 @@ function SimulatorForm({
   canActivate,
   versions,
   title,
+  activate,
+  onActivated,
 }: {
   base: Policy;
   date: string;
   canActivate: boolean;
   versions: PolicyVersion[];
   title: string;
+  activate: ActivateMutation;
+  onActivated: (simulation: Simulation, result: Activation) => void;
 }) {
   const { t } = useTranslation();
   const lang = useLang();
@@ -520,9 +541,175 @@ function SimulatorForm({
         )}
       </div>
       {canActivate && (
-        <ActivatePanel candidate={settled ? sent.policy : null} simulation={settled ? simulation.data : undefined} activeVersion={base.version} />
+        <ActivatePanel
+          candidate={settled ? sent.policy : null}
+          simulation={settled ? simulation.data : undefined}
+          activeVersion={base.version}
+          activate={activate}
+          onActivated={onActivated}
+        />
       )}
       {versions.length > 0 && <VersionList versions={versions} />}
+    </Section>
+  );
+}
+
+type Counts = Simulation['categories'][number]['candidate'];
+const ZERO: Counts = { warning: 0, restricted: 0, severe: 0 };
+
+export interface ActivationComparison {
+  /** The activation's answer said what it did on the simulated date. */
+  reported: boolean;
+  agree: boolean;
+  categories: { categoryId: string; categoryName: string; predicted: Counts; actual: Counts; agree: boolean }[];
+  /** The shops whose level on the date moved, as activation reports them. */
+  moved: NonNullable<Activation['outcome']>['changes'];
+  /** Moves the simulation predicted that did not happen, and moves that happened unpredicted. */
+  onlyPredicted: Simulation['changes'];
+  onlyActual: NonNullable<Activation['outcome']>['changes'];
+}
+
+/** Sets what activation did on the simulated date beside what the simulation predicted (they must agree). */
+export function compareActivation(simulation: Simulation, result: Activation): ActivationComparison {
+  const outcome = result.outcome;
+  if (!outcome || outcome.date !== simulation.date) {
+    return { reported: false, agree: false, categories: [], moved: outcome?.changes ?? [], onlyPredicted: [], onlyActual: [] };
+  }
+  const ids = new Map<string, string>();
+  for (const c of simulation.categories) ids.set(c.categoryId, c.categoryName);
+  for (const c of outcome.categories) if (!ids.has(c.categoryId)) ids.set(c.categoryId, c.categoryName);
+  const predictedBy = new Map(simulation.categories.map((c) => [c.categoryId, c.candidate]));
+  const actualBy = new Map(outcome.categories.map((c) => [c.categoryId, c.levels]));
+  const categories = [...ids]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([categoryId, categoryName]) => {
+      const predicted = predictedBy.get(categoryId) ?? ZERO;
+      const actual = actualBy.get(categoryId) ?? ZERO;
+      return { categoryId, categoryName, predicted, actual, agree: LEVELS.every((l) => predicted[l] === actual[l]) };
+    })
+    .filter((c) => !c.agree || LEVELS.some((l) => c.actual[l] > 0));
+  const key = (c: { shopId: string; from: Level; to: Level }) => `${c.shopId}:${c.from}>${c.to}`;
+  const predictedMoves = new Set(simulation.changes.map(key));
+  const actualMoves = new Set(outcome.changes.map(key));
+  const onlyPredicted = simulation.changes.filter((c) => !actualMoves.has(key(c)));
+  const onlyActual = outcome.changes.filter((c) => !predictedMoves.has(key(c)));
+  const agree = categories.every((c) => c.agree) && onlyPredicted.length === 0 && onlyActual.length === 0;
+  return { reported: true, agree, categories, moved: outcome.changes, onlyPredicted, onlyActual };
+}
+
+/** After activation: what it did on the simulated date beside the prediction; loud when they differ. */
+function ActivationReport({ simulation, result, onDismiss }: { simulation: Simulation; result: Activation; onDismiss: () => void }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const cmp = compareActivation(simulation, result);
+  const date = formatDate(simulation.date, lang);
+  const previous = result.previousVersion ?? simulation.activeVersion;
+  return (
+    <Section title={t('gov.activation.title', { date })} testId="activation-report" className={cmp.agree ? 'report-ok' : 'report-bad'}>
+      <p role="status" className="field-ok" data-testid="activation-done">
+        <span>
+          {result.effectiveFrom
+            ? t('simulator.activatedFrom', { version: result.version, day: formatDate(result.effectiveFrom, lang) })
+            : t('simulator.activated', { version: result.version })}
+        </span>{' '}
+        <span>{t('gov.activation.replaced', { previous })}</span>
+      </p>
+      {!cmp.reported ? (
+        <p role="alert" className="alert-loud" data-testid="activation-mismatch">
+          {t('gov.activation.notReported', { date })}
+        </p>
+      ) : cmp.agree ? (
+        <p className="field-ok" data-testid="activation-agrees">
+          {t('gov.activation.agree', { count: cmp.moved.length, date })}
+        </p>
+      ) : (
+        <p role="alert" className="alert-loud" data-testid="activation-mismatch">
+          {t('gov.activation.disagree', {
+            count: cmp.categories.filter((c) => !c.agree).length + cmp.onlyPredicted.length + cmp.onlyActual.length,
+            date,
+          })}
+        </p>
+      )}
+      {cmp.reported && (
+        <TableScroll label={t('gov.activation.table')}>
+          <table className="table" data-testid="activation-table">
+            <caption>{t('gov.activation.table')}</caption>
+            <thead>
+              <tr>
+                <th scope="col" rowSpan={2}>
+                  {t('categories.category')}
+                </th>
+                {LEVELS.map((level) => (
+                  <th scope="colgroup" colSpan={2} key={level} className="num">
+                    {t(`level.${level}`)}
+                  </th>
+                ))}
+              </tr>
+              <tr>
+                {LEVELS.map((level) => [
+                  <th scope="col" key={`${level}-p`} className="num">
+                    {t('gov.activation.predicted')}
+                  </th>,
+                  <th scope="col" key={`${level}-a`} className="num">
+                    {t('gov.activation.actual')}
+                  </th>,
+                ])}
+              </tr>
+            </thead>
+            <tbody>
+              {cmp.categories.map((c) => (
+                <tr key={c.categoryId} data-category-id={c.categoryId} data-agree={c.agree} className={c.agree ? undefined : 'row-mismatch'}>
+                  <th scope="row">
+                    {c.categoryName}
+                    {!c.agree && <strong className="mismatch-mark"> {t('gov.activation.differs')}</strong>}
+                  </th>
+                  {LEVELS.map((level) => [
+                    <td key={`${level}-p`} className="num">
+                      {formatNumber(c.predicted[level], lang)}
+                    </td>,
+                    <td key={`${level}-a`} className="num" data-level={level} data-value={c.actual[level]}>
+                      {formatNumber(c.actual[level], lang)}
+                    </td>,
+                  ])}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      <h3>{t('gov.activation.moved', { count: cmp.moved.length, date })}</h3>
+      {cmp.moved.length === 0 ? (
+        <p className="muted">{t('gov.activation.movedNone', { date })}</p>
+      ) : (
+        <ul className="change-list" data-testid="activation-moved">
+          {cmp.moved.slice(0, 200).map((c) => (
+            <li key={c.shopId}>
+              <span className="mono">{c.shopId}</span> {c.shopName} · <LevelBadge level={c.from} /> → <LevelBadge level={c.to} />
+            </li>
+          ))}
+          {cmp.moved.length > 200 && <li className="muted">{t('simulator.more', { count: cmp.moved.length - 200 })}</li>}
+        </ul>
+      )}
+      {(cmp.onlyPredicted.length > 0 || cmp.onlyActual.length > 0) && (
+        <ul className="change-list" data-testid="activation-unexpected">
+          {cmp.onlyPredicted.map((c) => (
+            <li key={`p-${c.shopId}`}>
+              {t('gov.activation.onlyPredicted')}: <span className="mono">{c.shopId}</span> {c.shopName} · <LevelBadge level={c.from} /> →{' '}
+              <LevelBadge level={c.to} />
+            </li>
+          ))}
+          {cmp.onlyActual.map((c) => (
+            <li key={`a-${c.shopId}`}>
+              {t('gov.activation.onlyActual')}: <span className="mono">{c.shopId}</span> {c.shopName} · <LevelBadge level={c.from} /> →{' '}
+              <LevelBadge level={c.to} />
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="muted">{t('gov.activation.next', { version: result.version })}</p>
+      <button type="button" className="button" onClick={onDismiss}>
+        {t('gov.activation.dismiss')}
+      </button>
     </Section>
   );
 }

@@ -1,33 +1,51 @@
-// A reviewer's page for one shop: what the seller sees, plus the level timeline, decisions, appeals and
-// the audit entries.
-import { useId, useState, type FormEvent } from 'react';
+// A reviewer's page for one shop: a sticky bar with the level, the restrictions (each with the policy version
+// that made it) and the decision at hand; then what the seller sees, the level timeline, appeals and audit.
+import { useRef } from 'react';
 import { useTranslation } from 'react-i18next';
+import { formatNumber, formatPercent } from '../../lib/format';
+import { useLang } from '../../lib/i18n';
 import { useUrlState } from '../../lib/url-state';
 import { Section } from '../../lib/components/Section';
-import { useShopMetrics } from '../../lib/queries';
+import { LevelBadge } from '../../lib/components/LevelBadge';
+import { Audience } from '../../lib/components/Audience';
+import { usePeers, useShopMetrics } from '../../lib/queries';
 import { LevelTimeline } from './LevelTimeline';
 import { DecisionForm } from './DecisionForm';
 import { AppealsList } from './AppealsPanel';
 import { AuditTable } from './AuditLog';
+import { ShopSearch } from './ShopSearch';
+import { RestrictionVersions } from './RestrictionVersions';
 import ShopOverview from '../seller/ShopOverview';
 
-function OpenShop({ current }: { current?: string }) {
+/** Where the shop stands among its category's judged shops, in a reviewer's words. */
+function PeersLine({ shopId, date }: { shopId: string; date: string }) {
   const { t } = useTranslation();
-  const url = useUrlState();
-  const id = useId();
-  const [shopId, setShopId] = useState(current ?? '');
-  const open = (event: FormEvent) => {
-    event.preventDefault();
-    if (shopId.trim()) url.set({ shop: shopId.trim() });
-  };
+  const lang = useLang();
+  const peers = usePeers(shopId, date).data;
+  if (!peers || peers.percentile === null || peers.judgedShops === null) return null;
   return (
-    <form className="field-inline toolbar" onSubmit={open} role="search" aria-label={t('shopPage.open')}>
-      <label htmlFor={id}>{t('shopPage.shopId')}</label>
-      <input id={id} value={shopId} onChange={(e) => setShopId(e.target.value)} placeholder="S00001" data-testid="open-shop-input" />
-      <button type="submit" className="button">
-        {t('shopPage.open')}
-      </button>
-    </form>
+    <p className="muted" data-testid="reviewer-peers">
+      {t('gov.shop.peersLine', { percent: formatPercent(peers.percentile, lang, 0), shops: formatNumber(peers.judgedShops, lang) })}
+    </p>
+  );
+}
+
+function ActionBar({ shopId, date, onDecide }: { shopId: string; date: string; onDecide: () => void }) {
+  const { t } = useTranslation();
+  const metrics = useShopMetrics(shopId, date).data;
+  return (
+    <div className="action-bar" role="region" aria-label={t('gov.shop.actions')} data-testid="shop-action-bar">
+      <div className="action-bar-head">
+        <strong>{metrics?.shopName ?? shopId}</strong> <span className="mono muted">{shopId}</span> {metrics && <LevelBadge level={metrics.level} />}
+        <span className="action-bar-buttons">
+          <button type="button" className="button button-primary" onClick={onDecide} data-testid="jump-decide">
+            {t('gov.shop.decide')}
+          </button>
+        </span>
+      </div>
+      {metrics && <RestrictionVersions restrictions={metrics.restrictions} date={date} testId="restriction-versions" />}
+      <PeersLine shopId={shopId} date={date} />
+    </div>
   );
 }
 
@@ -35,22 +53,32 @@ export function ShopPage({ date, dataFrom }: { date: string; dataFrom?: string |
   const { t } = useTranslation();
   const url = useUrlState();
   const shopId = url.get('shop');
+  const decisionRef = useRef<HTMLDivElement>(null);
   // Shares the cache entry with the overview: no second request.
   const metrics = useShopMetrics(shopId ?? '', date, shopId !== undefined).data;
   if (!shopId) {
     return (
       <Section title={t('shopPage.title')}>
-        <OpenShop />
+        <ShopSearch />
         <p className="muted">{t('shopPage.hint')}</p>
       </Section>
     );
   }
+  const decide = () => {
+    decisionRef.current?.scrollIntoView({ block: 'start' });
+    decisionRef.current?.querySelector<HTMLElement>('select, textarea')?.focus();
+  };
   return (
     <div className="shop-page" key={shopId}>
-      <OpenShop current={shopId} />
-      <ShopOverview shopId={shopId} date={date} dataFrom={dataFrom} canAppeal={false} />
+      <ShopSearch current={shopId} />
+      <ActionBar shopId={shopId} date={date} onDecide={decide} />
+      <div ref={decisionRef} className="decision-at-hand">
+        <DecisionForm shopId={shopId} shopName={metrics?.shopName} date={date} restrictions={metrics?.restrictions} />
+      </div>
+      <Audience value="reviewer">
+        <ShopOverview shopId={shopId} date={date} dataFrom={dataFrom} canAppeal={false} />
+      </Audience>
       <LevelTimeline shopId={shopId} />
-      <DecisionForm shopId={shopId} shopName={metrics?.shopName} date={date} />
       <Section title={t('appeals.title')}>
         <AppealsList shopId={shopId} />
       </Section>

@@ -24,21 +24,34 @@ function versionChanges(points: Forecast['points']): { date: string; version: st
   return out;
 }
 
+/** The headroom sentence: a number, or what stands in its place — never a placeholder value. */
+function headroomLine(forecast: Forecast, t: (key: string, options?: Record<string, unknown>) => string): string {
+  if (forecast.headroom7d !== null) return t('forecast.headroom', { count: forecast.headroom7d });
+  if (withheld(forecast)) return t('forecast.headroomHidden');
+  if (forecast.headroomUnbounded) return t('forecast.headroomUnbounded');
+  return t('forecast.noHeadroom');
+}
+
+/** One thing per sentence: the assumption, when it falls under, when it lifts, the headroom. */
 function ForecastFacts({ forecast }: { forecast: Forecast }) {
   const { t } = useTranslation();
   const lang = useLang();
+  const flagged = forecast.flaggedToday;
+  const days = forecast.horizonDays ?? forecast.points.length;
   return (
-    <ul className="facts">
+    <ul className="facts" data-testid="forecast-facts">
       <li>{t('forecast.assumption', { orders: formatNumber(forecast.assumptions.dailyOrders, lang, 1) })}</li>
-      <li>{forecast.belowThresholdOn ? t('forecast.belowOn', { date: formatDate(forecast.belowThresholdOn, lang) }) : t('forecast.belowNone')}</li>
-      {forecast.liftOn && <li>{t('forecast.liftOn', { date: formatDate(forecast.liftOn, lang) })}</li>}
-      <li>
-        {forecast.headroom7d !== null
-          ? t('forecast.headroom', { count: forecast.headroom7d })
-          : withheld(forecast)
-            ? t('forecast.headroomHidden')
-            : t('forecast.noHeadroom')}
+      <li data-testid="forecast-below">
+        {forecast.belowThresholdOn
+          ? t('forecast.belowOn', { date: formatDate(forecast.belowThresholdOn, lang) })
+          : flagged === false
+            ? t('forecast.notFlagged')
+            : flagged
+              ? t('forecast.staysOver', { days })
+              : t('forecast.belowNone')}
       </li>
+      {forecast.liftOn && <li>{t('forecast.liftOn', { date: formatDate(forecast.liftOn, lang) })}</li>}
+      <li data-testid="forecast-headroom">{headroomLine(forecast, t)}</li>
     </ul>
   );
 }

@@ -75,14 +75,16 @@ export function HeadlineCards({ metrics, policy }: { metrics: ShopMetrics; polic
         note={
           tooSmall
             ? tooSmallNote
-            : t(policy.categoryMean === 'mean_of_shop_rates' ? 'headline.categoryOfShopRates' : 'headline.categoryOf', { category: metrics.categoryId })
+            : t(policy.categoryMean === 'mean_of_shop_rates' ? 'headline.categoryOfShopRates' : 'headline.categoryOf', {
+                category: metrics.categoryName ?? metrics.categoryId,
+              })
         }
       />
       <Card
         label={t('metric.ratio')}
         testId="headline-ratio"
         value={metrics.ratio}
-        display={tooSmall && metrics.ratio === null ? t('smallCategory.value') : formatRatio(metrics.ratio, lang)}
+        display={tooSmall && metrics.ratio === null ? t('smallCategory.value') : formatRatio(metrics.ratio, lang, policy.flagRatio)}
         tone={overThreshold ? 'alert' : undefined}
         note={t('headline.threshold', { ratio: formatRatio(policy.flagRatio, lang) })}
       />

@@ -8,6 +8,7 @@ import { QueryState } from '../../lib/components/QueryState';
 import { ChartFrame, COLORS } from '../../lib/components/Charts';
 import { usePeers, type Peers } from '../../lib/queries';
 import { CategoryTooSmall, WithheldFromSeller } from './CategoryTooSmall';
+import { useAudience } from '../../lib/components/Audience';
 
 function bucketLabel(bucket: { from: number; to: number }, lang: Lang): string {
   return `${formatPercent(bucket.from, lang, 1)}–${formatPercent(bucket.to, lang, 1)}`;
@@ -25,6 +26,8 @@ export function PeersChart({ shopId, date }: { shopId: string; date: string }) {
   const { t } = useTranslation();
   const lang = useLang();
   const peers = usePeers(shopId, date);
+  // A reviewer reads "this shop's rate", a seller "your rate".
+  const percentileKey = useAudience() === 'reviewer' ? 'gov.shop.peersLine' : 'peers.percentile';
   return (
     <Section title={t('peers.title')}>
       <QueryState query={peers} isEmpty={(data) => data.judgedShops !== null && (data.judgedShops === 0 || data.buckets.length === 0)} empty={t('peers.empty')}>
@@ -45,7 +48,7 @@ export function PeersChart({ shopId, date }: { shopId: string; date: string }) {
                     <span data-testid="peers-percentile" data-value={data.percentile ?? ''}>
                       {data.percentile === null
                         ? t('peers.noRate')
-                        : t('peers.percentile', { percent: formatPercent(data.percentile, lang, 0), shops: formatNumber(data.judgedShops, lang) })}
+                        : t(percentileKey, { percent: formatPercent(data.percentile, lang, 0), shops: formatNumber(data.judgedShops, lang) })}
                     </span>{' '}
                     {t('peers.stats', {
                       median: formatPercent(data.median, lang),

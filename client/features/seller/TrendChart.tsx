@@ -2,7 +2,8 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CartesianGrid, ComposedChart, Legend, Line, ReferenceArea, Tooltip, XAxis, YAxis } from 'recharts';
-import { addDays, formatDate, formatPercent, formatRatio, formatShortDate, type Lang } from '../../lib/format';
+import { addDays, daysBetween, formatDate, formatPercent, formatRatio, formatShortDate, type Lang } from '../../lib/format';
+import { useActivePolicy } from '../../lib/policy';
 import { useLang } from '../../lib/i18n';
 import { intParam, useUrlState } from '../../lib/url-state';
 import { Section } from '../../lib/components/Section';
@@ -45,9 +46,16 @@ function RangePicker({ range, onChange }: { range: number; onChange: (days: numb
   );
 }
 
-function TrendPlot({ trend, lang }: { trend: Trend; lang: Lang }) {
+/** The first day whose window lies wholly inside the data (earlier days are shown, never flagged). */
+export function firstCompleteDay(dataFrom: string | null | undefined, windowDays: number): string | null {
+  return dataFrom ? addDays(dataFrom, windowDays - 1) : null;
+}
+
+function TrendPlot({ trend, lang, firstComplete }: { trend: Trend; lang: Lang; firstComplete: string | null }) {
   const { t } = useTranslation();
   const runs = useMemo(() => levelRuns(trend.points), [trend.points]);
+  const first = trend.points[0];
+  const incompleteTo = firstComplete && first && first.date < firstComplete ? trend.points.filter((p) => p.date < firstComplete).slice(-1)[0]?.date : undefined;
   const last = trend.points[trend.points.length - 1];
   const percentTick = (value: number) => formatPercent(value, lang, 1);
   // A seller of a category too small to compare gets no mean or threshold on those days (DESIGN §3).
@@ -70,6 +78,18 @@ function TrendPlot({ trend, lang }: { trend: Trend; lang: Lang }) {
     >
       <ComposedChart data={trend.points} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
         <CartesianGrid stroke={COLORS.grid} vertical={false} />
+        {incompleteTo && first && (
+          <ReferenceArea
+            x1={first.date}
+            x2={incompleteTo}
+            fill="#98a2b3"
+            fillOpacity={0.22}
+            stroke="none"
+            ifOverflow="extendDomain"
+            className="trend-incomplete"
+            label={{ value: t('trendRange.incomplete'), position: 'insideTopLeft', fontSize: 11, fill: '#344054' }}
+          />
+        )}
         {runs.map((run) => (
           <ReferenceArea
             key={`${run.level}-${run.from}`}
@@ -136,6 +156,9 @@ export function TrendChart({ shopId, date, dataFrom }: { shopId: string; date: s
   let from = addDays(date, -(days - 1));
   if (dataFrom && from < dataFrom) from = dataFrom;
   const trend = useTrend(shopId, from, date);
+  const policy = useActivePolicy();
+  const firstComplete = firstCompleteDay(dataFrom, policy.windowDays);
+  const shownDays = daysBetween(from, date) + 1;
 
   return (
     <Section title={t('trend.title')} actions={<RangePicker range={days} onChange={(next) => url.set({ range: next === 90 ? null : next })} />}>
@@ -145,7 +168,22 @@ export function TrendChart({ shopId, date, dataFrom }: { shopId: string; date: s
             <span className="swatch" style={{ background: LEVEL_FILL[level] }} /> {t(`level.${level}`)}
           </span>
         ))}
+        {firstComplete && from < firstComplete && (
+          <span>
+            <span className="swatch" style={{ background: '#98a2b3' }} /> {t('trendRange.incomplete')}
+          </span>
+        )}
       </div>
+      {shownDays < days && dataFrom && (
+        <p className="muted" data-testid="trend-fewer-days">
+          {t('trendRange.fewer', { shown: shownDays, asked: days, first: formatDate(dataFrom, lang) })}
+        </p>
+      )}
+      {firstComplete && from < firstComplete && (
+        <p className="muted" data-testid="trend-incomplete">
+          {t('trendRange.incompleteNote', { date: formatDate(firstComplete, lang) })}
+        </p>
+      )}
       <QueryState query={trend} isEmpty={(data) => data.points.length === 0} empty={t('trend.empty')}>
         {(data) => {
           const withheld = data.categoryComparable === false && data.points.some((p) => p.categoryMean === null);
@@ -153,7 +191,7 @@ export function TrendChart({ shopId, date, dataFrom }: { shopId: string; date: s
             <>
               {data.categoryComparable === false &&
                 (withheld ? <CategoryTooSmall min={data.minPeerShops} testId="trend-too-small" /> : <WithheldFromSeller min={data.minPeerShops} />)}
-              <TrendPlot trend={data} lang={lang} />
+              <TrendPlot trend={data} lang={lang} firstComplete={firstComplete} />
             </>
           );
         }}

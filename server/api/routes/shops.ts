@@ -15,7 +15,7 @@ import {
 } from '../../contracts/shop.js';
 import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
 import { shopExists, shopMetricsOn } from '../../read/queries.js';
-import { addDays, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
+import { addDays, categoryNameOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
 import { loadForecast } from '../../read/forecast.js';
 import {
   breakdownFor,
@@ -47,6 +47,24 @@ async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> 
 export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   const read = ctx.db.read.bind(ctx.db);
   const minPeerShops = minPeerShopsOf(ctx);
+  // Sellers may not list the categories, but they see their own category's name (issue 11; reviewers read
+  // the names from /api/categories, and their answer keeps exactly the DESIGN §4 shape). Kept per category id
+  // until the next committed write.
+  const categoryNames = new Map<string, string>();
+  let namesFor = -1;
+  const withCategoryName = async <M extends { categoryId: string }>(reader: Reader, metrics: M): Promise<M & { categoryName?: string }> => {
+    if (!reader.seller) return metrics;
+    if (namesFor !== ctx.db.generation) {
+      categoryNames.clear();
+      namesFor = ctx.db.generation;
+    }
+    let name = categoryNames.get(metrics.categoryId);
+    if (name === undefined) {
+      name = await read((conn) => categoryNameOf(conn, metrics.categoryId));
+      categoryNames.set(metrics.categoryId, name);
+    }
+    return { ...metrics, categoryName: name };
+  };
   /** DESIGN §3 small categories: sellers see category figures only in categories with enough other shops with orders. */
   const readerOf = (who: Principal | null): Reader => ({ seller: who?.role === 'seller', minPeerShops });
   /** Reads one known shop on a stat date (the one asked for, inside the data, or the last day). */
@@ -71,8 +89,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
       const reader = readerOf(who);
       // The latest day from memory, with its count of other shops with orders (same snapshot).
       const held = ctx.latest?.lookupWithPeers(params.shopId, query.date);
-      if (held) return metricsFor(reader, held.metrics, held.otherShopsWithOrders);
-      return read(async (conn) => {
+      if (held) return withCategoryName(reader, metricsFor(reader, held.metrics, held.otherShopsWithOrders));
+      const metrics = await read(async (conn) => {
         // One prepared statement answers the usual request; the checks run only when it finds nothing.
         const metrics = await shopMetricsOn(conn, params.shopId, query.date ?? null);
         if (metrics) return reader.seller ? metricsFor(reader, metrics, await otherShopsWithOrders(conn, params.shopId, metrics.date)) : metrics;
@@ -81,6 +99,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
         statDate(range, query.date);
         throw notFound(`no metrics for shop ${params.shopId} on that date`);
       });
+      return withCategoryName(reader, metrics);
     },
   });
 
@@ -160,7 +179,10 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     handler: ({ params, query, who }) =>
       onDate(params.shopId, query.date, async (conn, day, range) => {
         const forecast = await loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, day, (await loadLifts(conn)).get(params.shopId) ?? []);
-        return forecast && forecastFor(readerOf(who), forecast, await otherShopsWithOrders(conn, params.shopId, day));
+        if (!forecast) return null;
+        const gated = forecastFor(readerOf(who), forecast, await otherShopsWithOrders(conn, params.shopId, day));
+        // Like the headroom, whether it is unbounded says something of the threshold: withheld with it.
+        return gated.categoryComparable === false && readerOf(who).seller ? { ...gated, headroomUnbounded: false } : gated;
       }),
   });
 
