@@ -1,30 +1,17 @@
 // The built dashboard in a real Chromium (Debian's, driven by playwright-core): what a seller and a
 // reviewer see. `npm test` first finds or installs a Chromium (test/setup/ensure-tools.ts); this file
 // looks it up the same way (CHROMIUM_PATH first), and fails rather than skips without a browser.
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/api/app.js';
 import { signToken } from '../../server/auth/tokens.js';
-import { PROJECT_ROOT } from '../../server/config.js';
 import type { Database } from '../../server/db/database.js';
-import { queryRows } from '../../server/db/database.js';
-import { generateDemo } from '../../server/generate/demo.js';
-import { ingest, openTempDb, tempDir } from '../helpers.js';
-import { chromiumMissingMessage, findChromium } from '../setup/chromium.js';
+import { axeViolations, mostSevereShop, openPage, SHOTS, startHarness, type Harness } from './harness.js';
 
-const run = promisify(execFile);
-const CHROMIUM = findChromium();
-const SHOTS = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
 const secret = new TextEncoder().encode('browser-test-secret-0123456789abcd');
 
+let h: Harness;
 let db: Database;
-let server: Server;
 let base: string;
 let browser: Browser;
 let sellerShop: string;
@@ -34,78 +21,28 @@ let adminToken: string;
 let lastDay: string;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error(chromiumMissingMessage());
-  // Always test what the sources build to now.
-  // Vitest sets NODE_ENV=test; the build must be the production build that `npm run build` serves.
-  await run(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  const demo = tempDir('iw-browser-');
-  await generateDemo({ shops: 400, days: 75, seed: 3, end: '2026-11-20', out: demo });
-  ({ db } = await openTempDb());
-  expect((await ingest(db, [demo])).exitCode).toBe(0);
-  const app = createApp({ db, secret, clientDir: path.join(PROJECT_ROOT, 'dist', 'client') });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const severe = await db.read((conn) =>
-    queryRows<{ shop_id: string; day: string }>(
-      conn,
-      "SELECT shop_id, strftime(day, '%Y-%m-%d') AS day FROM shop_day WHERE day = (SELECT last_day FROM data_range) AND level = 'severe' ORDER BY ratio DESC, shop_id LIMIT 1",
-    ),
-  );
-  expect(severe.length).toBe(1);
-  sellerShop = severe[0].shop_id;
-  lastDay = severe[0].day;
+  h = await startHarness({ name: 'dashboard', secret, demo: { shops: 400, days: 75, seed: 3, end: '2026-11-20' } });
+  ({ db, base, browser } = h);
+  const severe = await mostSevereShop(db);
+  sellerShop = severe.shop_id;
+  lastDay = severe.day;
   sellerToken = await signToken(secret, { role: 'seller', shops: [sellerShop] });
   reviewerToken = await signToken(secret, { role: 'reviewer', subject: 'reviewer:zhao' });
   adminToken = await signToken(secret, { role: 'admin', subject: 'admin:qian' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await db?.close();
+  await h?.close();
 });
 
-async function open(token: string, query = '', lang = 'en', width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US', bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/?token=${token}${query ? `&${query}` : ''}`);
-  return page;
+async function open(token: string, query = '', lang: 'en' | 'zh' = 'en', width = 1280): Promise<Page> {
+  return openPage(h, token, { query, lang, width, langInAddress: false });
 }
 
 async function api<T>(token: string, route: string): Promise<T> {
   const res = await fetch(`${base}${route}`, { headers: { Authorization: `Bearer ${token}` } });
   expect(res.status, route).toBe(200);
   return (await res.json()) as T;
-}
-
-async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
-  await page.addScriptTag({ path: path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  });
 }
 
 describe('seller view', () => {

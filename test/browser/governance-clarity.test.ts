@@ -4,92 +4,39 @@
 // activation set beside its simulation (they agree); the audit log as sentences with a policy diff; tables
 // at 768 px. Same setup as dashboard.test.ts, but the dashboard is built into its own folder
 // (test-results/build-governance) so that concurrent builds do not collide.
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/api/app.js';
 import { signToken } from '../../server/auth/tokens.js';
-import { PROJECT_ROOT } from '../../server/config.js';
 import type { Database } from '../../server/db/database.js';
-import { queryRows } from '../../server/db/database.js';
-import { generateDemo } from '../../server/generate/demo.js';
-import { ingest, openTempDb, tempDir } from '../helpers.js';
-import { chromiumMissingMessage, findChromium } from '../setup/chromium.js';
+import { axeViolations, mostSevereShop, openPage, SHOTS, startHarness, type Harness } from './harness.js';
 
-const run = promisify(execFile);
-const CHROMIUM = findChromium();
-const SHOTS = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
-const OUT_DIR = path.join(PROJECT_ROOT, 'test-results', 'build-governance');
 const secret = new TextEncoder().encode('governance-clarity-secret-0123456789');
 
+let h: Harness;
 let db: Database;
-let server: Server;
 let base: string;
-let browser: Browser;
 let severeShop: { shop_id: string; shop_name: string };
 let reviewerToken: string;
 let adminToken: string;
 let lastDay: string;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error(chromiumMissingMessage());
-  await run(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error', '--outDir', OUT_DIR], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  const demo = tempDir('iw-governance-clarity-');
-  await generateDemo({ shops: 400, days: 75, seed: 3, end: '2026-11-20', out: demo });
-  ({ db } = await openTempDb());
-  expect((await ingest(db, [demo])).exitCode).toBe(0);
-  const app = createApp({ db, secret, clientDir: OUT_DIR });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const severe = await db.read((conn) =>
-    queryRows<{ shop_id: string; shop_name: string; day: string }>(
-      conn,
-      `SELECT d.shop_id, s.shop_name, strftime(d.day, '%Y-%m-%d') AS day FROM shop_day d JOIN shops s USING (shop_id)
-       WHERE d.day = (SELECT last_day FROM data_range) AND d.level = 'severe' ORDER BY d.ratio DESC, d.shop_id LIMIT 1`,
-    ),
-  );
-  expect(severe.length).toBe(1);
-  severeShop = severe[0];
-  lastDay = severe[0].day;
+  h = await startHarness({ name: 'governance', secret, demo: { shops: 400, days: 75, seed: 3, end: '2026-11-20' } });
+  ({ db, base } = h);
+  const severe = await mostSevereShop(db);
+  severeShop = severe;
+  lastDay = severe.day;
   reviewerToken = await signToken(secret, { role: 'reviewer', subject: 'reviewer:zhao' });
   adminToken = await signToken(secret, { role: 'admin', subject: 'admin:qian' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await db?.close();
+  await h?.close();
 });
 
 async function open(token: string, query = '', lang: 'en' | 'zh' = 'en', width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US', bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/?token=${token}&lang=${lang}${query ? `&${query}` : ''}`);
-  return page;
+  return openPage(h, token, { query, lang, width });
 }
 
 async function api<T>(token: string, route: string, body?: unknown): Promise<T> {
@@ -106,17 +53,6 @@ function daysBefore(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() - n);
   return d.toISOString().slice(0, 10);
-}
-
-async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
-  await page.addScriptTag({ path: path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  });
 }
 
 describe('10. search a shop by id (any case) or name', () => {

@@ -3,32 +3,19 @@
 // outcome and what returns when, the cases table that adds up, and the sign-in page for a bad or expired
 // token — in English and in Chinese. Same setup as dashboard.test.ts, but the dashboard is built into its
 // own folder (test-results/build-seller) so that concurrent builds do not collide.
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../server/api/app.js';
 import { signToken } from '../../server/auth/tokens.js';
-import { PROJECT_ROOT } from '../../server/config.js';
 import type { Database } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/database.js';
-import { generateDemo } from '../../server/generate/demo.js';
-import { ingest, openTempDb, tempDir } from '../helpers.js';
-import { chromiumMissingMessage, findChromium } from '../setup/chromium.js';
+import { axeViolations, mostSevereShop, openPage, SHOTS, startHarness, type Harness } from './harness.js';
 
-const run = promisify(execFile);
-const CHROMIUM = findChromium();
-const SHOTS = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
-const OUT_DIR = path.join(PROJECT_ROOT, 'test-results', 'build-seller');
 const secret = new TextEncoder().encode('seller-clarity-secret-0123456789abcd');
 
+let h: Harness;
 let db: Database;
-let server: Server;
 let base: string;
 let browser: Browser;
 let sellerShop: string;
@@ -36,62 +23,22 @@ let sellerToken: string;
 let reviewerToken: string;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error(chromiumMissingMessage());
-  // NODE_ENV=production: vitest sets NODE_ENV=test, which the build would inherit and ship React's
-  // development build (StrictMode's double effects, 550 kB instead of 330 kB) — not what `npm run build` serves.
-  await run(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error', '--outDir', OUT_DIR], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
   // The demo data set at its default size (what `npm start` loads): 2,000 shops, 120 days.
-  const demo = tempDir('iw-seller-clarity-');
-  await generateDemo({ shops: 2000, days: 120, seed: 42, end: '2026-11-20', out: demo });
-  ({ db } = await openTempDb());
-  expect((await ingest(db, [demo])).exitCode).toBe(0);
-  const app = createApp({ db, secret, clientDir: OUT_DIR });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const severe = await db.read((conn) =>
-    queryRows<{ shop_id: string }>(
-      conn,
-      "SELECT shop_id FROM shop_day WHERE day = (SELECT last_day FROM data_range) AND level = 'severe' ORDER BY ratio DESC, shop_id LIMIT 1",
-    ),
-  );
-  expect(severe.length).toBe(1);
-  sellerShop = severe[0].shop_id;
+  h = await startHarness({ name: 'seller', secret, demo: { shops: 2000, days: 120, seed: 42, end: '2026-11-20' } });
+  ({ db, base, browser } = h);
+  sellerShop = (await mostSevereShop(db)).shop_id;
   sellerToken = await signToken(secret, { role: 'seller', shops: [sellerShop] });
   reviewerToken = await signToken(secret, { role: 'reviewer', subject: 'reviewer:zhao' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await db?.close();
+  await h?.close();
 });
 
 type Lang = 'en' | 'zh';
 
 async function open(token: string, query = '', lang: Lang = 'en'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US', bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/?token=${token}&lang=${lang}${query ? `&${query}` : ''}`);
-  return page;
+  return openPage(h, token, { query, lang });
 }
 
 describe('first load', () => {
@@ -158,17 +105,6 @@ async function api<T>(token: string, route: string, body?: unknown): Promise<T> 
   });
   expect(res.status, `${route}: ${await res.clone().text()}`).toBeLessThan(300);
   return (await res.json()) as T;
-}
-
-async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: number }[]> {
-  await page.addScriptTag({ path: path.join(PROJECT_ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  });
 }
 
 interface ForecastAnswer {
