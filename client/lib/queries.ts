@@ -4,7 +4,7 @@ import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient }
 import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
 import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
-import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, ShopSearch, Simulation } from '../../server/contracts/governance';
+import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Platform, ShopSearch, Simulation } from '../../server/contracts/governance';
 import type { Policy } from '../../server/contracts/policy';
 import { ApiError, apiGet, apiPost } from './api';
 import { decodeClaims } from '../app/auth';
@@ -237,6 +237,14 @@ export const useForecast = (shopId: string, date: string) => useQuery(forecastQu
 export const useHistory = (shopId: string, enabled = true) => useQuery({ ...historyQueryOptions(shopId), enabled });
 export const useFlagged = (params: FlaggedParams) => useQuery(flaggedQueryOptions(params));
 export const useCategories = (date: string, enabled = true) => useQuery({ ...categoriesQueryOptions(date), enabled });
+export type { Platform };
+/** The platform over time: 90 days to the stat date, one category or all. */
+export const platformQueryOptions = (to: string, categoryId?: string) =>
+  queryOptions({
+    queryKey: ['platform', { to, categoryId }],
+    queryFn: ({ signal }) => apiGet<Platform>('/platform', { to, ...(categoryId ? { categoryId } : {}) }, signal),
+  });
+export const usePlatform = (to: string, categoryId?: string) => useQuery(platformQueryOptions(to, categoryId));
 export const useAudit = (params: AuditParams) => useQuery(auditQueryOptions(params));
 export const useAppeals = (params: AppealsParams, enabled = true) => useQuery({ ...appealsQueryOptions(params), enabled });
 export const usePolicy = () => useQuery(policyQueryOptions());

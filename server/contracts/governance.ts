@@ -150,3 +150,33 @@ export const ShopSearchSchema = z.object({
   ),
 });
 export type ShopSearch = z.infer<typeof ShopSearchSchema>;
+
+/** GET /api/platform: shops per level per day, entries into and exits from each level, policy versions, top movers. */
+export const PlatformQuery = z
+  .object({
+    from: IsoDate.optional(),
+    to: IsoDate.optional(),
+    categoryId: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type PlatformQuery = z.infer<typeof PlatformQuery>;
+
+export const PlatformSchema = z.object({
+  from: IsoDate,
+  to: IsoDate,
+  categoryId: z.string().nullable(),
+  days: z.array(z.object({ date: IsoDate, levels: LevelCounts, entered: LevelCounts, left: LevelCounts })),
+  /** The days each policy version took effect inside the range. */
+  policyVersions: z.array(z.object({ version: z.string(), effectiveFrom: IsoDate })),
+  /** The week ending on `to`: the shops whose level went up most, and down most. */
+  movers: z.object({
+    weekFrom: IsoDate,
+    up: z.array(
+      z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema, ratio: z.number().nullable() }),
+    ),
+    down: z.array(
+      z.object({ shopId: z.string(), shopName: z.string(), categoryId: z.string(), from: LevelSchema, to: LevelSchema, ratio: z.number().nullable() }),
+    ),
+  }),
+});
+export type Platform = z.infer<typeof PlatformSchema>;

@@ -10,8 +10,9 @@ import { ShopPage } from './ShopPage';
 import { AppealsPanel } from './AppealsPanel';
 import { PolicySimulator } from './PolicySimulator';
 import { AuditLog } from './AuditLog';
+import { PlatformPanel } from './PlatformPanel';
 
-export const TABS = ['queue', 'categories', 'shop', 'appeals', 'simulator', 'audit'] as const;
+export const TABS = ['queue', 'categories', 'platform', 'shop', 'appeals', 'simulator', 'audit'] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface WorkbenchProps {
@@ -51,6 +52,7 @@ export default function Workbench({ me, date, dataFrom }: WorkbenchProps) {
       </nav>
       {tab === 'queue' && <FlaggedQueue date={date} />}
       {tab === 'categories' && <CategoriesPanel date={date} />}
+      {tab === 'platform' && <PlatformPanel date={date} />}
       {tab === 'shop' && <ShopPage date={date} dataFrom={dataFrom} />}
       {tab === 'appeals' && <AppealsPanel />}
       {tab === 'simulator' && <PolicySimulator date={date} canActivate={me.role === 'admin'} />}

@@ -9,18 +9,26 @@ import {
   AuditSchema,
   CategoriesQuery,
   CategoriesSchema,
+  PlatformQuery,
+  PlatformSchema,
   ShopSearchQuery,
   ShopSearchSchema,
 } from '../../contracts/governance.js';
 import { flaggedShops } from '../../read/queries.js';
 import { categoriesOn } from '../../read/categories.js';
 import { searchShops } from '../../read/search.js';
+import { platformOverTime } from '../../read/platform.js';
+import { loadSchedule } from '../../policy/schedule.js';
 import { answerAppeal, listAppeals } from '../../governance/decisions.js';
 import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import { badRequest } from '../http.js';
+
+function shiftDay(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
 
 export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
   api.add({
@@ -48,6 +56,25 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
       }
       return list;
     },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/platform',
+    access: 'reviewer',
+    query: PlatformQuery,
+    response: PlatformSchema,
+    summary:
+      'The platform over time: shops per level per day, entries into and exits from each level, the days policy versions took effect, and the top movers of the week ending on `to` (default: the last 90 days with data; one category or all)',
+    handler: ({ query }) =>
+      ctx.db.read(async (conn) => {
+        const range = await requireRange(conn);
+        const to = statDate(range, query.to, 'to');
+        const from = query.from === undefined ? shiftDay(to, -89) : statDate(range, query.from, 'from');
+        if (from > to) throw badRequest(`from: ${from} is after to (${to})`);
+        const first = from < range.first ? range.first : from;
+        return platformOverTime(conn, await loadSchedule(conn), { from: first, to, categoryId: query.categoryId ?? null });
+      }),
   });
 
   api.add({
