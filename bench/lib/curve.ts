@@ -59,7 +59,7 @@ export async function shapeShops(db: Database, target: number): Promise<void> {
         const suffix = { suffix: `~${c}` };
         await conn.run("INSERT INTO shops SELECT shop_id || $suffix, shop_name || $suffix, category_id FROM shops WHERE NOT contains(shop_id, '~')", suffix);
         await conn.run(
-          "INSERT INTO orders SELECT order_id || $suffix, shop_id || $suffix, paid_at, amount FROM orders WHERE NOT contains(shop_id, '~')",
+          "INSERT INTO orders (order_id, shop_id, paid_at, amount) SELECT order_id || $suffix, shop_id || $suffix, paid_at, amount FROM orders WHERE NOT contains(shop_id, '~')",
           suffix,
         );
         await conn.run(

@@ -204,3 +204,30 @@ export const DecisionSchema = z.object({
   at: z.string(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
+
+/**
+ * GET /api/shops/:shopId/goods?date= (DESIGN §4): per goods of the shop over the window of the date, its
+ * orders, intervention orders, rate and share of the shop's interventions, and what the shop's rate, ratio
+ * and flag would have been on that date had the goods' intervention orders not happened (those orders and
+ * their interventions gone from the shop and from the category). Items by interventions, most first.
+ * Orders without a goods are in no item. For a seller whose category is too small to compare,
+ * withoutIt.ratio is null.
+ */
+export const GoodsQuery = z.object({ date: IsoDate.optional() }).strict();
+export const GoodsItemSchema = z.object({
+  goodsId: z.string(),
+  goodsName: z.string(),
+  orders: z.number().int(),
+  interventions: z.number().int(),
+  rate: z.number().nullable(),
+  share: z.number().nullable(),
+  withoutIt: z.object({ rate: z.number().nullable(), ratio: z.number().nullable(), flagged: z.boolean() }),
+});
+export const GoodsSchema = z.object({
+  shopId: z.string(),
+  date: IsoDate,
+  window: z.object({ from: IsoDate, to: IsoDate }),
+  items: z.array(GoodsItemSchema),
+});
+export type Goods = z.infer<typeof GoodsSchema>;
+export type GoodsItem = z.infer<typeof GoodsItemSchema>;

@@ -112,6 +112,12 @@ const MIGRATIONS: string[] = [
   // 5: alerts: the shops and horizons whose forecast crossing was checked on a latest day (a forecast per
   // subscribed shop costs a few queries: once per new latest day, not on every write).
   `CREATE TABLE alert_forecast_checks (shop_id VARCHAR NOT NULL, horizon_days INTEGER NOT NULL, day DATE NOT NULL);`,
+  // 6: goods (DESIGN §2): an order may name the goods it sold (NULL for orders loaded without it), and the
+  // optional goods table names each goods and its shop.
+  `
+  ALTER TABLE orders ADD COLUMN goods_id VARCHAR;
+  CREATE TABLE goods (goods_id VARCHAR NOT NULL, shop_id VARCHAR NOT NULL, goods_name VARCHAR NOT NULL);
+  `,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

@@ -81,6 +81,8 @@ export interface CaseOrder {
   day: number;
   idx: number; // the idx-th order of the shop on that day
   cases: CaseDraw[];
+  /** Paid during the shop's trouble episode (its interventions come mostly from its problem goods). */
+  troubled?: true;
 }
 
 /**
@@ -121,7 +123,7 @@ export function drawCases(seed: number, shop: Shop, counts: Int32Array, episode:
         add('complaint', CASE_DELAYS.draw(rng));
         if (rng.chance(0.05)) add('complaint', CASE_DELAYS.draw(rng));
       }
-      if (cases.length > 0) result.push({ day: d, idx: i, cases });
+      if (cases.length > 0) result.push(troubled ? { day: d, idx: i, cases, troubled: true } : { day: d, idx: i, cases });
     }
   }
   return result;

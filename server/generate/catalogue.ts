@@ -132,7 +132,7 @@ const MAX_SHOP_LAMBDA = 800;
 export const CATEGORIES_HEADER = 'category_id,category_name,parent_id';
 export const SHOPS_HEADER = 'shop_id,shop_name,category_id';
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

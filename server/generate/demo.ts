@@ -3,10 +3,11 @@
 // This module holds the public entry points and puts the parts together:
 //   calendar.ts   the days of the period, their order volume, timestamp rendering
 //   catalogue.ts  categories, shops and shop names (categories.csv, shops.csv)
+//   goods.ts      a few goods per shop (goods.csv) and the goods of each order (orders.csv goods_id)
 //   orders.ts     orders per shop and day; each day's orders (orders.csv)
 //   cases.ts      which orders get cases; each case's details (interventions.csv)
 //   troubled.ts   the troubled shops' episodes, tuned against the default policy
-// (imports flow calendar → catalogue → orders → cases → troubled → demo; random.ts underneath).
+// (imports flow calendar → catalogue → goods → orders → cases → troubled → demo; random.ts underneath).
 //
 // Two phases keep it both controllable and fast:
 //  1. Plan (in memory, compact): per shop the number of orders on each day and the few orders
@@ -29,6 +30,7 @@ import { CATEGORIES_HEADER, LEAVES, SHOPS_HEADER, TOP_CATEGORIES, categoryLines,
 import { ORDERS_HEADER, drawCounts, drawDayOrders, orderId, orderLine } from './orders.js';
 import { CASES_HEADER, CaseCursor, CaseLines, caseKey, drawCases, type CaseOrder } from './cases.js';
 import { tuneTroubledShops } from './troubled.js';
+import { GOODS_HEADER, GoodsPicker, goodsLines, makeGoods } from './goods.js';
 import { Random } from './random.js';
 
 export interface DemoOptions {
@@ -120,6 +122,12 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoSummary> {
   await shopsFile.write(shopLines(shops).join(''));
   await shopsFile.close();
 
+  const shopGoods = shops.map((s) => makeGoods(opts.seed, s));
+  const goodsFile = new CsvFile(file('goods.csv'), GOODS_HEADER);
+  await goodsFile.write(shops.flatMap((s) => goodsLines(s, shopGoods[s.index])).join(''));
+  await goodsFile.close();
+  const goods = new GoodsPicker(opts.seed, shopGoods);
+
   // Phase 2: orders and cases draw from one stream, in this order: the payment times of all the
   // day's orders, then per order in payment order its line and the lines of its cases.
   const orders = new CsvFile(file('orders.csv'), ORDERS_HEADER);
@@ -141,8 +149,9 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoSummary> {
       const shop = shops[day.shop[o]];
       const sec = day.sec[o];
       const id = orderId(day, seq);
-      orderLines.push(orderLine(rng, cal, id, shop, d, sec));
       const co = dayCases.get(caseKey(day.shop[o], day.idx[o]));
+      const goodsId = goods.pick(shop, co?.troubled === true && co.cases.some((c) => c.kind === 'intervention'));
+      orderLines.push(orderLine(rng, cal, id, shop, d, sec, goodsId));
       if (co) cases.render(caseLines, co, id, shop, d, sec);
     }
     await orders.write(orderLines.join(''));
@@ -163,7 +172,7 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoSummary> {
     cases: cases.count,
     first: cal.labels[1],
     last: cal.labels[opts.days],
-    files: [categories.file, shopsFile.file, orders.file, interventions.file],
+    files: [categories.file, shopsFile.file, goodsFile.file, orders.file, interventions.file],
   };
 }
 

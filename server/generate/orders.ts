@@ -5,7 +5,7 @@ import { TS_STYLES, timestamp, type Calendar } from './calendar.js';
 import { LEAVES, type Leaf, type Shop } from './catalogue.js';
 import { Random, Weighted } from './random.js';
 
-export const ORDERS_HEADER = 'order_id,shop_id,paid_at,amount';
+export const ORDERS_HEADER = 'order_id,shop_id,paid_at,amount,goods_id';
 
 // Orders by hour of the local day: quiet at night, peaks late morning and in the evening.
 export const HOUR_WEIGHTS = [2, 1, 0.5, 0.3, 0.2, 0.3, 0.8, 1.8, 3, 4.2, 5.5, 5.5, 4.8, 4.5, 4.8, 5, 4.8, 4.2, 4, 5, 6.5, 7.2, 6.5, 4];
@@ -59,9 +59,9 @@ export function orderId(day: DayOrders, seq: number): string {
   return `${day.idPrefix}${String(seq + 1).padStart(6, '0')}`;
 }
 
-/** The orders.csv line of an order paid on day `d` at second `sec`. */
-export function orderLine(rng: Random, cal: Calendar, id: string, shop: Shop, d: number, sec: number): string {
-  return `${id},${shop.id},${timestamp(cal, d, sec, TS_STYLES.draw(rng))},${amount(rng, LEAVES[shop.leaf])}\n`;
+/** The orders.csv line of an order of goods `goodsId` paid on day `d` at second `sec`. */
+export function orderLine(rng: Random, cal: Calendar, id: string, shop: Shop, d: number, sec: number, goodsId: string): string {
+  return `${id},${shop.id},${timestamp(cal, d, sec, TS_STYLES.draw(rng))},${amount(rng, LEAVES[shop.leaf])},${goodsId}\n`;
 }
 
 function amount(rng: Random, leaf: Leaf): string {

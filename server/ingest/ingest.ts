@@ -15,8 +15,8 @@ import { queryRows } from '../db/database.js';
 import { refreshMetrics, appendColumns, type RefreshSummary } from '../pipeline/refresh.js';
 import { ensureActivePolicy } from '../policy/store.js';
 import { stageBulk } from './bulk.js';
-import { FileError, readCsv, readParquet, type RawRecord } from './readers.js';
-import { FieldError, KINDS, TABLES, kindOfFile, type FieldContext, type Kind, type TableSpec } from './tables.js';
+import { FileError, peekCsvHeader, peekParquetColumns, readCsv, readParquet, type RawRecord } from './readers.js';
+import { FieldError, KINDS, TABLES, kindOfFile, withoutOptional, type FieldContext, type Kind, type TableSpec } from './tables.js';
 import { earliestDayRule, isDay } from './timestamps.js';
 
 /** Timestamps on a calendar day (in the platform time zone) before this one are rejected: see IngestOptions.earliestDay. */
@@ -157,17 +157,34 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
   });
 }
 
+/**
+ * The columns a file is read with: all of the table's, when its header (CSV) or its columns (Parquet) hold
+ * them all; otherwise without the optional ones (an orders file of four columns), and a file that is
+ * neither is refused by the reader against that shorter list.
+ */
+async function specForFile(db: Database, file: string, spec: TableSpec): Promise<TableSpec> {
+  if (!spec.optional?.length) return spec;
+  const all = spec.columns.map((c) => c.name);
+  if (/\.parquet$/i.test(file)) {
+    const names = await peekParquetColumns(db, file);
+    return names && names.length === all.length && all.every((n) => names.includes(n)) ? spec : withoutOptional(spec);
+  }
+  const header = peekCsvHeader(file);
+  return header && header.length === all.length && header.every((n, i) => n === all[i]) ? spec : withoutOptional(spec);
+}
+
 async function loadFile(
   db: Database,
   conn: DuckDBConnection,
   file: string,
-  spec: TableSpec,
+  tableSpec: TableSpec,
   ctx: FieldContext & { countBasis: string },
   report: FileReport,
   affected: Affected,
   useBulk: boolean,
   onProgress?: IngestOptions['onProgress'],
 ): Promise<void> {
+  const spec = await specForFile(db, file, tableSpec);
   const names = spec.columns.map((c) => c.name);
   const reject = (line: number, column: string | null, reason: string, id?: string) => {
     report.rejects.push(id ? { line, column, reason, id: id.slice(0, 64) } : { line, column, reason });
@@ -193,8 +210,20 @@ async function loadFile(
   const size = fileSize(file);
   const progress = onProgress ? (fraction: number) => onProgress(report.file, Math.round(fraction * size), size) : undefined;
   // The bulk path (bulk.ts) unless the file is unusual enough for the row reader alone.
-  const bulk = useBulk && (await stageBulk(db, conn, file, spec, ctx, { readRecord, progress }));
-  if (!bulk) await stageRows(db, conn, file, spec, readRecord, reject, onProgress ? (done, total) => onProgress(report.file, done, total) : undefined);
+  try {
+    const bulk = useBulk && (await stageBulk(db, conn, file, spec, ctx, { readRecord, progress }));
+    if (!bulk) await stageRows(db, conn, file, spec, readRecord, reject, onProgress ? (done, total) => onProgress(report.file, done, total) : undefined);
+  } catch (error) {
+    // A wrong header names the shorter list; say that the optional columns may follow.
+    if (error instanceof FileError && spec !== tableSpec && /expected '/.test(error.message)) {
+      throw new FileError(`${error.message}; it may also end with ${tableSpec.optional!.join(', ')}`);
+    }
+    throw error;
+  }
+  // Optional columns the file left out are staged as NULL, so that the checks and the upsert see them all.
+  for (const column of tableSpec.columns.slice(spec.columns.length)) {
+    await conn.run(`ALTER TABLE stage ADD COLUMN "${column.name}" ${column.stageType.toString()}`);
+  }
 
   // Checks that need the database: each names the rows it rejects; those rows leave the stage. First,
   // an id repeated inside the file (in SQL: a file may hold more ids than a JS Map can).

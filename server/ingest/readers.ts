@@ -63,6 +63,43 @@ function breaksInFields(fields: string[]): { breaks: number; crlf: number } {
   return { breaks, crlf };
 }
 
+/**
+ * The header of a CSV file as csv-parse reads it (BOM dropped, names trimmed), from its first line; null
+ * when it cannot be read. Only used to choose between a table's column lists (TableSpec.optional): the
+ * reader itself checks the header again.
+ */
+export function peekCsvHeader(file: string): string[] | null {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      let text = buf.subarray(0, n).toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      const end = text.search(/[\r\n]/);
+      const line = end < 0 ? text : text.slice(0, end);
+      return line.split(',').map((f) => {
+        const t = f.trim();
+        return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** The column names of a Parquet file, or null when it cannot be read (the reader then refuses it). */
+export async function peekParquetColumns(db: Database, file: string): Promise<string[] | null> {
+  try {
+    const described = await db.readAside((conn) => conn.runAndReadAll('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file }));
+    return described.getRowObjectsJS().map((r) => r.column_name as string);
+  } catch {
+    return null;
+  }
+}
+
 export async function* readCsv(file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
   let total = 0;
   try {

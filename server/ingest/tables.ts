@@ -1,10 +1,10 @@
-// The four input tables of DESIGN §2: their columns in order, how each field is read, and the checks
+// The input tables of DESIGN §2: their columns in order, how each field is read, and the checks
 // that need the database (unknown shop, an order of another shop...). One declaration per table
 // serves the CSV reader, the Parquet reader, the staging table and the upsert.
 import { BIGINT, BOOLEAN, TIMESTAMPTZ, VARCHAR, DuckDBTimestampTZValue, type DuckDBType } from '@duckdb/node-api';
 import { clip, parseTimestamp, type EarliestDayRule } from './timestamps.js';
 
-export const KINDS = ['categories', 'shops', 'orders', 'interventions'] as const;
+export const KINDS = ['categories', 'shops', 'goods', 'orders', 'interventions'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface FieldContext {
@@ -39,6 +39,17 @@ export interface TableSpec {
   insertSelect: string;
   /** SQL over `stage` that names rows to reject: (line, column_name, reason). Runs before the upsert. */
   checks: string[];
+  /**
+   * Trailing columns a file may leave out (its header says which): a file without them is read with the
+   * columns before them, and they are staged as NULL. Orders: goods_id.
+   */
+  optional?: string[];
+}
+
+/** The spec for a file whose header (CSV) or columns (Parquet) leave out the spec's optional columns. */
+export function withoutOptional(spec: TableSpec): TableSpec {
+  if (!spec.optional?.length) return spec;
+  return { ...spec, columns: spec.columns.filter((c) => !spec.optional!.includes(c.name)) };
 }
 
 const MAX_ID = 128;
@@ -177,18 +188,35 @@ export const TABLES: Record<Kind, TableSpec> = {
     insertSelect: 'shop_id, shop_name, category_id',
     checks: [`SELECT line, 'category_id', 'unknown category ' || category_id FROM stage WHERE category_id NOT IN (SELECT category_id FROM categories)`],
   },
+  goods: {
+    kind: 'goods',
+    target: 'goods',
+    id: 'goods_id',
+    columns: [id('goods_id'), id('shop_id'), text('goods_name', true)],
+    insertSelect: 'goods_id, shop_id, goods_name',
+    checks: [
+      `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
+      // A goods never moves between shops: its orders name its shop.
+      `SELECT s.line, 'shop_id', 'goods ' || s.goods_id || ' is stored for shop ' || g.shop_id || ', not ' || s.shop_id
+       FROM stage s JOIN goods g ON g.goods_id = s.goods_id WHERE g.shop_id <> s.shop_id`,
+    ],
+  },
   orders: {
     kind: 'orders',
     target: 'orders',
     id: 'order_id',
-    columns: [id('order_id'), id('shop_id'), timestamp('paid_at'), amount('amount')],
-    insertSelect: 'order_id, shop_id, paid_at, (amount::DECIMAL(20, 0) / 100)::DECIMAL(18, 2)',
+    columns: [id('order_id'), id('shop_id'), timestamp('paid_at'), amount('amount'), id('goods_id', false)],
+    optional: ['goods_id'],
+    insertSelect: 'order_id, shop_id, paid_at, (amount::DECIMAL(20, 0) / 100)::DECIMAL(18, 2), goods_id',
     checks: [
       `SELECT line, 'shop_id', 'unknown shop ' || shop_id FROM stage WHERE shop_id NOT IN (SELECT shop_id FROM shops)`,
       `SELECT s.line, 'shop_id', 'order ' || s.order_id || ' is stored for shop ' || o.shop_id || ', not ' || s.shop_id
        FROM stage s JOIN orders o ON o.order_id = s.order_id WHERE o.shop_id <> s.shop_id`,
       // A case that arrived before its order decides the order's shop.
       CASES_OF_ANOTHER_SHOP,
+      // A goods of another shop (one not in the goods table is accepted: it is named by its id).
+      `SELECT s.line, 'goods_id', 'goods ' || s.goods_id || ' belongs to shop ' || g.shop_id || ', not ' || s.shop_id
+       FROM stage s JOIN goods g ON g.goods_id = s.goods_id WHERE g.shop_id <> s.shop_id`,
     ],
   },
   interventions: {
@@ -230,6 +258,6 @@ export const TABLES: Record<Kind, TableSpec> = {
 export function kindOfFile(fileName: string): Kind | null {
   const base = fileName.split(/[\\/]/).pop() ?? '';
   const stem = base.replace(/\.(csv|parquet)$/i, '');
-  const match = /^(categories|shops|orders|interventions)(?:[-_.].*)?$/i.exec(stem);
+  const match = /^(categories|shops|goods|orders|interventions)(?:[-_.].*)?$/i.exec(stem);
   return match ? (match[1].toLowerCase() as Kind) : null;
 }

@@ -12,6 +12,7 @@ import { RestrictionsPanel } from './RestrictionsPanel';
 import { CasesTable } from './CasesTable';
 import { CategoryTooSmall } from './CategoryTooSmall';
 import { AppealPanel } from './AppealPanel';
+import { GoodsPanel } from './GoodsPanel';
 
 const SellerCharts = lazy(() => import('./SellerCharts'));
 
@@ -59,7 +60,10 @@ export default function ShopOverview({ shopId, date, dataFrom, canAppeal }: Shop
       <Suspense fallback={<Loading label={t('shop.loadingCharts')} />}>
         {metrics.isPending ? <Loading label={t('shop.loadingCharts')} /> : <SellerCharts shopId={shopId} date={date} dataFrom={dataFrom} />}
       </Suspense>
-      <CasesTable shopId={shopId} date={date} headline={metrics.data?.interventions} />
+      <GoodsPanel shopId={shopId} date={date} casesAnchor="shop-cases" />
+      <div id="shop-cases">
+        <CasesTable shopId={shopId} date={date} headline={metrics.data?.interventions} />
+      </div>
     </div>
   );
 }

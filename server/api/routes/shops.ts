@@ -12,15 +12,19 @@ import {
   TrendQuery,
   TrendSchema,
   DecisionSchema,
+  GoodsQuery,
+  GoodsSchema,
 } from '../../contracts/shop.js';
 import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
 import { shopExists, shopMetricsOn } from '../../read/queries.js';
 import { addDays, categoryNameOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
 import { loadForecast } from '../../read/forecast.js';
+import { shopGoods } from '../../read/goods.js';
 import {
   breakdownFor,
   forecastFor,
   historyFor,
+  isComparable,
   metricsFor,
   otherShopsWithOrders,
   otherShopsWithOrdersByDay,
@@ -183,6 +187,24 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
         const gated = forecastFor(readerOf(who), forecast, await otherShopsWithOrders(conn, params.shopId, day));
         // Like the headroom, whether it is unbounded says something of the threshold: withheld with it.
         return gated.categoryComparable === false && readerOf(who).seller ? { ...gated, headroomUnbounded: false } : gated;
+      }),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/shops/:shopId/goods',
+    access: 'shop',
+    params: ShopParams,
+    query: GoodsQuery,
+    response: GoodsSchema,
+    summary: "Each goods' orders, interventions and share of the shop's interventions, and the shop's rate, ratio and flag without it",
+    handler: ({ params, query, who }) =>
+      onDate(params.shopId, query.date, async (conn, day) => {
+        const goods = await shopGoods(conn, await loadSchedule(conn), params.shopId, day);
+        const reader = readerOf(who);
+        // DESIGN §3 small categories: the ratio without a goods is a category figure; the flag is the shop's own.
+        if (!goods || !reader.seller || isComparable(await otherShopsWithOrders(conn, params.shopId, day), reader.minPeerShops)) return goods;
+        return { ...goods, items: goods.items.map((i) => ({ ...i, withoutIt: { ...i.withoutIt, ratio: null } })) };
       }),
   });
 
