@@ -90,6 +90,7 @@ const logged: string[] = [];
 function baseBodies(): Record<string, Record<string, unknown> | null> {
   return {
     'post /api/shops/{shopId}/decisions': { action: 'note', reason: 'baseline note from the fuzz test' },
+    'post /api/decisions/bulk': { shopIds: ['A'], action: 'note', reason: 'baseline bulk note from the fuzz test' },
     'post /api/shops/{shopId}/appeals': { text: 'baseline appeal from the fuzz test' },
     'post /api/appeals/{appealId}/answer': { decision: 'reject', reason: 'baseline answer' },
     'post /api/policy/simulate': { policy: structuredClone(DEFAULT_POLICY), date: LAST_DAY },

@@ -3,7 +3,7 @@
 import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
-import type { Breakdown, Cases, Decision, Forecast, History, Peers, Trend } from '../../server/contracts/shop';
+import type { Breakdown, Cases, Decision, Forecast, Goods, History, Peers, Trend } from '../../server/contracts/shop';
 import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Platform, ShopSearch, Simulation } from '../../server/contracts/governance';
 import type { Policy } from '../../server/contracts/policy';
 import { ApiError, apiGet, apiPost } from './api';
@@ -52,6 +52,8 @@ export type AppealState = Appeal['state'];
 export interface AppealsParams {
   state?: AppealState;
   shopId?: string;
+  categoryId?: string;
+  order?: 'oldest' | 'newest';
 }
 export type DecisionAction = Decision['action'];
 export interface DecisionInput {
@@ -61,7 +63,23 @@ export interface DecisionInput {
 }
 
 export type { Activation, ShopSearch };
-export type { Appeal, AuditEntry, Breakdown, Cases, Categories, Decision, FlaggedList, Forecast, History, Peers, Policy, ShopMetrics, Simulation, Trend };
+export type {
+  Appeal,
+  AuditEntry,
+  Breakdown,
+  Cases,
+  Categories,
+  Decision,
+  FlaggedList,
+  Forecast,
+  Goods,
+  History,
+  Peers,
+  Policy,
+  ShopMetrics,
+  Simulation,
+  Trend,
+};
 
 const enc = encodeURIComponent;
 
@@ -160,6 +178,12 @@ export const breakdownQueryOptions = (shopId: string, date: string) =>
     queryFn: ({ signal }) => apiGet<Breakdown>(`/shops/${enc(shopId)}/breakdown`, { date }, signal),
   });
 
+export const goodsQueryOptions = (shopId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'goods', { date }],
+    queryFn: ({ signal }) => apiGet<Goods>(`/shops/${enc(shopId)}/goods`, { date }, signal),
+  });
+
 export const peersQueryOptions = (shopId: string, date: string) =>
   queryOptions({
     queryKey: [...keys.shop(shopId), 'peers', { date }],
@@ -232,6 +256,7 @@ export const useShopMetrics = (shopId: string, date: string, enabled = true) => 
 export const useTrend = (shopId: string, from: string, to: string) => useQuery(trendQueryOptions(shopId, from, to));
 export const useCases = (shopId: string, date: string) => useQuery(casesQueryOptions(shopId, date));
 export const useBreakdown = (shopId: string, date: string) => useQuery(breakdownQueryOptions(shopId, date));
+export const useGoods = (shopId: string, date: string) => useQuery(goodsQueryOptions(shopId, date));
 export const usePeers = (shopId: string, date: string) => useQuery(peersQueryOptions(shopId, date));
 export const useForecast = (shopId: string, date: string) => useQuery(forecastQueryOptions(shopId, date));
 export const useHistory = (shopId: string, enabled = true) => useQuery({ ...historyQueryOptions(shopId), enabled });
@@ -282,6 +307,20 @@ export function useCreateDecision(shopId: string) {
     onSuccess: () => {
       // An exemption or an early lift changes the shop's level and the queue.
       void client.invalidateQueries({ queryKey: keys.shop(shopId) });
+      void client.invalidateQueries({ queryKey: keys.flagged });
+      void client.invalidateQueries({ queryKey: keys.categories });
+      void client.invalidateQueries({ queryKey: keys.audit });
+    },
+  });
+}
+
+/** One decision with one reason on several shops (POST /api/decisions/bulk). */
+export function useBulkDecision() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: DecisionInput & { shopIds: string[] }) => apiPost<{ decisions: Decision[] }>('/decisions/bulk', input),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['shop'] });
       void client.invalidateQueries({ queryKey: keys.flagged });
       void client.invalidateQueries({ queryKey: keys.categories });
       void client.invalidateQueries({ queryKey: keys.audit });

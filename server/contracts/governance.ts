@@ -34,6 +34,21 @@ export const DecisionBody = z
   .strict()
   .refine((b) => b.action !== 'exempt' || b.until !== undefined, { message: 'an exemption needs an end date', path: ['until'] });
 
+/** POST /api/decisions/bulk: one decision with one reason on several shops; each is recorded on its own. */
+export const BulkDecisionBody = z
+  .object({
+    shopIds: z
+      .array(z.string().min(1).max(128))
+      .min(1)
+      .max(200)
+      .refine((ids) => new Set(ids).size === ids.length, 'each shop once'),
+    action: z.enum(['confirm', 'exempt', 'lift_early', 'note']),
+    reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(2000),
+    until: IsoDate.optional(),
+  })
+  .strict()
+  .refine((b) => b.action !== 'exempt' || b.until !== undefined, { message: 'an exemption needs an end date', path: ['until'] });
+
 /** POST /api/shops/:shopId/appeals (seller) and POST /api/appeals/:id/answer (reviewer) */
 export const AppealBody = z.object({ text: z.string().trim().min(10, 'must explain the appeal (at least 10 characters)').max(5000) }).strict();
 export const AppealAnswerBody = z.object({ decision: z.enum(['accept', 'reject']), reason: z.string().trim().min(3).max(2000) }).strict();
@@ -49,9 +64,33 @@ export const AppealSchema = z.object({
   answeredBy: z.string().nullable(),
   answeredAt: z.string().nullable(),
   answerReason: z.string().nullable(),
+  /** Whole days since it was filed. */
+  ageDays: z.number().int().optional(),
+  /** The shop's numbers on the last day with data, inline for reviewers (absent for sellers: they have their own view). */
+  shop: z
+    .object({
+      shopName: z.string(),
+      categoryId: z.string(),
+      level: LevelSchema,
+      orders: z.number().int(),
+      interventions: z.number().int(),
+      rate: z.number().nullable(),
+      ratio: z.number().nullable(),
+      consecutiveFlaggedDays: z.number().int(),
+    })
+    .nullable()
+    .optional(),
 });
 export type Appeal = z.infer<typeof AppealSchema>;
-export const AppealsQuery = z.object({ state: z.enum(['pending', 'accepted', 'rejected']).optional(), shopId: z.string().max(128).optional() }).strict();
+export const AppealsQuery = z
+  .object({
+    state: z.enum(['pending', 'accepted', 'rejected']).optional(),
+    shopId: z.string().max(128).optional(),
+    categoryId: z.string().min(1).max(128).optional(),
+    /** oldest first (a queue) or newest first (default). */
+    order: z.enum(['oldest', 'newest']).default('newest'),
+  })
+  .strict();
 
 /** GET /api/audit?shopId=&actor=&action=&from=&to=&limit=&offset= */
 export const AuditQuery = z

@@ -44,6 +44,7 @@ export async function decide(
   who: Principal,
   shopId: string,
   body: { action: Decision['action']; reason: string; until?: string },
+  options: { refresh?: boolean } = {},
 ): Promise<Decision> {
   const range = await dataRange(conn);
   if (!range) throw notFound('no data has been loaded yet');
@@ -70,7 +71,7 @@ export async function decide(
       role: who.role,
     },
   );
-  if (body.action === 'lift_early') await refreshMetrics(conn, { from: day });
+  if (body.action === 'lift_early' && options.refresh !== false) await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
     decisionId: id,
     reason: body.reason,
@@ -120,14 +121,82 @@ export async function fileAppeal(conn: DuckDBConnection, who: Principal, shopId:
   return (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
 }
 
-export async function listAppeals(conn: DuckDBConnection, filter: { state?: string; shopIds?: string[] }): Promise<Appeal[]> {
-  return queryRows<Appeal>(
+/**
+ * One decision with one reason on several shops, in one transaction: each shop's decision is made and
+ * audited on its own (as if taken one by one), and an early lift recomputes the levels once at the end.
+ * If any shop cannot take it (no restriction in force, unknown), nothing is recorded.
+ */
+export async function decideMany(
+  conn: DuckDBConnection,
+  who: Principal,
+  body: { shopIds: string[]; action: Decision['action']; reason: string; until?: string },
+): Promise<Decision[]> {
+  const decisions: Decision[] = [];
+  for (const shopId of body.shopIds) {
+    decisions.push(await decide(conn, who, shopId, { action: body.action, reason: body.reason, until: body.until }, { refresh: false }));
+  }
+  const range = await dataRange(conn);
+  if (body.action === 'lift_early' && range) await refreshMetrics(conn, { from: range.last });
+  return decisions;
+}
+
+/**
+ * Appeals as a queue: filtered by state, shops and category, oldest or newest first, each with its age in
+ * days and — for reviewers (`withNumbers`) — the shop's numbers on the last day with data.
+ */
+export async function listAppeals(
+  conn: DuckDBConnection,
+  filter: { state?: string; shopIds?: string[]; categoryId?: string; order?: 'oldest' | 'newest'; withNumbers?: boolean },
+): Promise<Appeal[]> {
+  const rows = await queryRows<
+    Appeal & {
+      shopName: string | null;
+      categoryId: string | null;
+      dayLevel: Appeal['level'] | null;
+      orders: number | null;
+      interventions: number | null;
+      rate: number | null;
+      ratio: number | null;
+      consecutiveFlaggedDays: number | null;
+    }
+  >(
     conn,
-    `SELECT ${APPEAL_COLUMNS} FROM appeals
-     WHERE ($state::VARCHAR IS NULL OR state = $state) AND ($shops::VARCHAR[] IS NULL OR list_contains($shops::VARCHAR[], shop_id))
-     ORDER BY id DESC LIMIT 1000`,
-    { state: filter.state ?? null, shops: filter.shopIds ? JSON.stringify(filter.shopIds) : null },
+    `SELECT a.* EXCLUDE (sid, filed_at), datediff('day', a.filed_at, now())::INTEGER AS "ageDays",
+       s.shop_name AS "shopName", s.category_id AS "categoryId", d.level AS "dayLevel", d.orders, d.interventions, d.rate, d.ratio,
+       d.consecutive_flagged AS "consecutiveFlaggedDays"
+     FROM (SELECT ${APPEAL_COLUMNS}, shop_id AS sid, created_at AS filed_at FROM appeals) a
+     JOIN shops s ON s.shop_id = a.sid
+     LEFT JOIN shop_day d ON d.shop_id = a.sid AND d.day = (SELECT last_day FROM data_range)
+     WHERE ($state::VARCHAR IS NULL OR a.state = $state) AND ($shops::VARCHAR[] IS NULL OR list_contains($shops::VARCHAR[], a.sid))
+       AND ($categoryId::VARCHAR IS NULL OR s.category_id = $categoryId)
+     ORDER BY CASE WHEN $oldest THEN a.id END ASC, a.id DESC LIMIT 1000`,
+    {
+      state: filter.state ?? null,
+      shops: filter.shopIds ? JSON.stringify(filter.shopIds) : null,
+      categoryId: filter.categoryId ?? null,
+      oldest: filter.order === 'oldest',
+    },
   );
+  return rows.map(({ shopName, categoryId, dayLevel, orders, interventions, rate, ratio, consecutiveFlaggedDays, ...appeal }) => ({
+    ...appeal,
+    ...(filter.withNumbers
+      ? {
+          shop:
+            dayLevel === null || shopName === null || categoryId === null
+              ? null
+              : {
+                  shopName,
+                  categoryId,
+                  level: dayLevel,
+                  orders: orders!,
+                  interventions: interventions!,
+                  rate,
+                  ratio,
+                  consecutiveFlaggedDays: consecutiveFlaggedDays!,
+                },
+        }
+      : {}),
+  }));
 }
 
 /** A reviewer's answer; accepting lifts the restriction early, with the appeal as the reason. */

@@ -2,7 +2,7 @@
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../lib/api';
-import { formatDate, formatDateTime } from '../../lib/format';
+import { formatDate, formatDateTime, formatNumber, formatPercent, formatRatio } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
 import { Section } from '../../lib/components/Section';
@@ -10,7 +10,7 @@ import { QueryState } from '../../lib/components/QueryState';
 import { LevelBadge } from '../../lib/components/LevelBadge';
 import { useQuery } from '@tanstack/react-query';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
-import { forecastQueryOptions, useAnswerAppeal, useAppeals, useHealth, useHistory, type Appeal, type AppealState } from '../../lib/queries';
+import { forecastQueryOptions, useAnswerAppeal, useAppeals, useCategories, useHealth, useHistory, type Appeal, type AppealState } from '../../lib/queries';
 import { ReturnsLines } from '../seller/ReturnsNotice';
 import { appealEffect } from '../seller/AppealPanel';
 
@@ -125,11 +125,29 @@ function AnswerForm({ appeal }: { appeal: Appeal }) {
   );
 }
 
-export function AppealsList({ shopId, state }: { shopId?: string; state?: AppealState }) {
+/** The shop's numbers today, inline in the queue (reviewers): where it stands while the appeal waits. */
+function ShopNumbers({ shop }: { shop: NonNullable<Appeal['shop']> }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  return (
+    <p className="muted" data-testid="appeal-shop-numbers">
+      {shop.shopName} · {t('appeals.now')} <LevelBadge level={shop.level} /> ·{' '}
+      {t('appeals.numbers', {
+        interventions: formatNumber(shop.interventions, lang),
+        orders: formatNumber(shop.orders, lang),
+        rate: formatPercent(shop.rate, lang),
+        ratio: formatRatio(shop.ratio, lang),
+        days: shop.consecutiveFlaggedDays,
+      })}
+    </p>
+  );
+}
+
+export function AppealsList({ shopId, state, categoryId, order }: { shopId?: string; state?: AppealState; categoryId?: string; order?: 'oldest' | 'newest' }) {
   const { t } = useTranslation();
   const lang = useLang();
   const url = useUrlState();
-  const appeals = useAppeals({ shopId, state });
+  const appeals = useAppeals({ shopId, state, categoryId, order });
   return (
     <QueryState query={appeals} isEmpty={(data) => data.items.length === 0} empty={t('appeals.empty')}>
       {(data) => (
@@ -152,10 +170,16 @@ export function AppealsList({ shopId, state }: { shopId?: string; state?: Appeal
                   </a>
                 )}
                 <LevelBadge level={appeal.level} />
+                {appeal.ageDays !== undefined && (
+                  <span className={`pill ${appeal.state === 'pending' && appeal.ageDays >= 3 ? 'pill-rejected' : 'pill-neutral'}`} data-testid="appeal-age">
+                    {t('appeals.age', { count: appeal.ageDays })}
+                  </span>
+                )}
                 <span className="muted">
                   {t('appeals.episode', { date: formatDate(appeal.episodeStart, lang) })} · {appeal.createdBy} · {formatDateTime(appeal.createdAt, lang)}
                 </span>
               </div>
+              {appeal.shop && <ShopNumbers shop={appeal.shop} />}
               <p className="appeal-text">{appeal.text}</p>
               {appeal.state === 'pending' ? (
                 <AnswerForm appeal={appeal} />
@@ -175,28 +199,59 @@ export function AppealsList({ shopId, state }: { shopId?: string; state?: Appeal
   );
 }
 
-export function AppealsPanel() {
+const ORDERS = ['oldest', 'newest'] as const;
+
+/** The appeals queue: pending ones oldest first by default, filtered by state and category, in the address. */
+export function AppealsPanel({ date }: { date?: string }) {
   const { t } = useTranslation();
   const url = useUrlState();
   const stateId = useId();
+  const categoryId = useId();
+  const orderId = useId();
   const state = oneOf(url.get('appealState'), STATES, 'pending');
+  const order = oneOf(url.get('appealOrder'), ORDERS, state === 'pending' ? 'oldest' : 'newest');
+  const category = url.get('appealCategory') ?? undefined;
+  const categories = useCategories(date ?? '', date !== undefined);
   return (
     <Section
       title={t('appeals.title')}
       actions={
-        <div className="field-inline">
-          <label htmlFor={stateId}>{t('appeals.state')}</label>
-          <select id={stateId} value={state} onChange={(e) => url.set({ appealState: e.target.value === 'pending' ? null : e.target.value })}>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s === 'all' ? t('appeals.all') : t(`appeal.state.${s}`)}
-              </option>
-            ))}
-          </select>
+        <div className="filters">
+          <div className="field-inline">
+            <label htmlFor={stateId}>{t('appeals.state')}</label>
+            <select id={stateId} value={state} onChange={(e) => url.set({ appealState: e.target.value === 'pending' ? null : e.target.value })}>
+              {STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s === 'all' ? t('appeals.all') : t(`appeal.state.${s}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field-inline">
+            <label htmlFor={categoryId}>{t('appeals.category')}</label>
+            <select id={categoryId} value={category ?? ''} onChange={(e) => url.set({ appealCategory: e.target.value || null })} data-testid="appeals-category">
+              <option value="">{t('appeals.allCategories')}</option>
+              {(categories.data?.categories ?? []).map((c) => (
+                <option key={c.categoryId} value={c.categoryId}>
+                  {c.categoryName}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field-inline">
+            <label htmlFor={orderId}>{t('appeals.order')}</label>
+            <select id={orderId} value={order} onChange={(e) => url.set({ appealOrder: e.target.value })} data-testid="appeals-order">
+              {ORDERS.map((o) => (
+                <option key={o} value={o}>
+                  {t(`appeals.orderBy.${o}`)}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
       }
     >
-      <AppealsList state={state === 'all' ? undefined : state} />
+      <AppealsList state={state === 'all' ? undefined : state} categoryId={category} order={order} />
     </Section>
   );
 }

@@ -10,7 +10,18 @@ import { intParam, oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
 import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { LevelBadge } from '../../lib/components/LevelBadge';
-import { policyQueryOptions, useCategories, useFlagged, type FlaggedParams, type FlaggedSort, type Policy, type ShopMetrics } from '../../lib/queries';
+import {
+  policyQueryOptions,
+  useBulkDecision,
+  useCategories,
+  useFlagged,
+  type DecisionAction,
+  type FlaggedParams,
+  type FlaggedSort,
+  type Policy,
+  type ShopMetrics,
+} from '../../lib/queries';
+import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
 import { DEFAULT_POLICY } from '../../lib/policy';
 import { Pager } from './Pager';
 
@@ -209,7 +220,23 @@ export function RowNote({ metrics: m, policy }: { metrics: ShopMetrics; policy: 
   );
 }
 
-function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; params: FlaggedParams; categoryNames: Map<string, string> }) {
+interface Selection {
+  selected: ReadonlySet<string>;
+  toggle: (shopId: string) => void;
+  setAll: (shopIds: string[], on: boolean) => void;
+}
+
+function QueueTable({
+  items,
+  params,
+  categoryNames,
+  selection,
+}: {
+  items: ShopMetrics[];
+  params: FlaggedParams;
+  categoryNames: Map<string, string>;
+  selection: Selection;
+}) {
   const { t } = useTranslation();
   const lang = useLang();
   const url = useUrlState();
@@ -224,8 +251,35 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
     const fallback = policyInfo?.active ?? (policyError ? DEFAULT_POLICY : undefined);
     return (version: string): Policy | undefined => byVersion.get(version) ?? fallback;
   }, [policyInfo, policyError]);
+  const allSelected = items.length > 0 && items.every((m) => selection.selected.has(m.shopId));
   const columns = useMemo(
     () => [
+      column.display({
+        id: 'select',
+        header: () => (
+          <input
+            type="checkbox"
+            aria-label={t('queue.bulk.selectAll')}
+            checked={allSelected}
+            onChange={(e) =>
+              selection.setAll(
+                items.map((m) => m.shopId),
+                e.target.checked,
+              )
+            }
+            data-testid="select-all"
+          />
+        ),
+        cell: (info) => (
+          <input
+            type="checkbox"
+            aria-label={t('queue.bulk.select', { shop: info.row.original.shopId })}
+            checked={selection.selected.has(info.row.original.shopId)}
+            onChange={() => selection.toggle(info.row.original.shopId)}
+            data-testid={`select-${info.row.original.shopId}`}
+          />
+        ),
+      }),
       column.accessor('shopId', {
         header: t('queue.shop'),
         meta: { sort: 'shopId', className: 'cell-shop' },
@@ -283,7 +337,7 @@ function QueueTable({ items, params, categoryNames }: { items: ShopMetrics[]; pa
         cell: (info) => <RowNote metrics={info.row.original} policy={policyOf(info.row.original.policyVersion)} />,
       }),
     ],
-    [t, lang, url, categoryNames, policyOf],
+    [t, lang, url, categoryNames, policyOf, selection, items, allSelected],
   );
   const table = useReactTable({
     data: items,
@@ -359,6 +413,91 @@ function ExportButton({ params }: { params: FlaggedParams }) {
   );
 }
 
+const BULK_ACTIONS: DecisionAction[] = ['confirm', 'exempt', 'lift_early', 'note'];
+
+/** One decision with one reason on the selected shops: each recorded and audited on its own. */
+function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; onDone: () => void }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const bulk = useBulkDecision();
+  const [action, setAction] = useState<DecisionAction>('confirm');
+  const [reason, setReason] = useState('');
+  const [until, setUntil] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const actionId = useId();
+  const reasonId = useId();
+  const untilId = useId();
+  const ready = reason.trim().length >= 3 && (action !== 'exempt' || until >= date);
+  return (
+    <div className="bulk-bar" role="region" aria-label={t('queue.bulk.title')} data-testid="bulk-bar">
+      <strong>{t('queue.bulk.selected', { count: shopIds.length })}</strong>
+      <div className="field-inline">
+        <label htmlFor={actionId}>{t('decision.action.label')}</label>
+        <select id={actionId} value={action} onChange={(e) => setAction(e.target.value as DecisionAction)} data-testid="bulk-action">
+          {BULK_ACTIONS.map((a) => (
+            <option key={a} value={a}>
+              {t(`decision.action.${a}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      {action === 'exempt' && (
+        <div className="field-inline">
+          <label htmlFor={untilId}>{t('queue.bulk.until')}</label>
+          <input id={untilId} type="date" min={date} value={until} onChange={(e) => setUntil(e.target.value)} data-testid="bulk-until" />
+        </div>
+      )}
+      <div className="field-inline field-wide">
+        <label htmlFor={reasonId}>{t('decision.reason')}</label>
+        <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={2000} data-testid="bulk-reason" />
+      </div>
+      <button type="button" className="button button-primary" disabled={!ready || bulk.isPending} onClick={() => setConfirming(true)} data-testid="bulk-decide">
+        {t('queue.bulk.decide', { count: shopIds.length })}
+      </button>
+      {bulk.isSuccess && (
+        <p role="status" className="field-ok">
+          {t('queue.bulk.done', { count: bulk.data.decisions.length })}
+        </p>
+      )}
+      {bulk.isError && (
+        <p role="alert" className="field-error">
+          {bulk.error instanceof ApiError ? bulk.error.message : String(bulk.error)}
+        </p>
+      )}
+      {confirming && (
+        <ConfirmDialog
+          title={t('queue.bulk.confirmTitle', { count: shopIds.length })}
+          confirmLabel={t('queue.bulk.decide', { count: shopIds.length })}
+          busy={bulk.isPending}
+          danger={action === 'lift_early' || action === 'exempt'}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() =>
+            bulk.mutate(
+              { shopIds, action, reason: reason.trim(), ...(action === 'exempt' ? { until } : {}) },
+              {
+                onSettled: () => setConfirming(false),
+                onSuccess: () => {
+                  setReason('');
+                  onDone();
+                },
+              },
+            )
+          }
+        >
+          <p>
+            {t('queue.bulk.confirmText', {
+              action: t(`decision.action.${action}`),
+              shops: shopIds.join(', '),
+              until: action === 'exempt' ? formatDate(until, lang) : '',
+            })}
+          </p>
+          <p className="muted">{t('queue.bulk.eachRecorded')}</p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
 export function FlaggedQueue({ date }: { date: string }) {
   const { t } = useTranslation();
   const lang = useLang();
@@ -367,6 +506,28 @@ export function FlaggedQueue({ date }: { date: string }) {
   const flagged = useFlagged(params);
   const categories = useCategories(date);
   const categoryNames = useMemo(() => new Map((categories.data?.categories ?? []).map((c) => [c.categoryId, c.categoryName])), [categories.data]);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const selection = useMemo<Selection>(
+    () => ({
+      selected,
+      toggle: (shopId) =>
+        setSelected((now) => {
+          const next = new Set(now);
+          if (!next.delete(shopId)) next.add(shopId);
+          return next;
+        }),
+      setAll: (shopIds, on) =>
+        setSelected((now) => {
+          const next = new Set(now);
+          for (const id of shopIds) {
+            if (on) next.add(id);
+            else next.delete(id);
+          }
+          return next;
+        }),
+    }),
+    [selected],
+  );
 
   return (
     <Section title={t('queue.title')} actions={<ExportButton params={params} />}>
@@ -374,7 +535,8 @@ export function FlaggedQueue({ date }: { date: string }) {
       <QueryState query={flagged} isEmpty={(data) => data.items.length === 0} empty={t('queue.empty', { date: formatDate(date, lang) })}>
         {(data) => (
           <div aria-busy={flagged.isFetching} className={flagged.isPlaceholderData ? 'stale' : undefined}>
-            <QueueTable items={data.items} params={params} categoryNames={categoryNames} />
+            {selected.size > 0 && <BulkBar shopIds={[...selected]} date={params.date} onDone={() => setSelected(new Set())} />}
+            <QueueTable items={data.items} params={params} categoryNames={categoryNames} selection={selection} />
             <Pager page={page} pageSize={PAGE_SIZE} total={data.total} onPage={(next) => url.set({ page: next === 1 ? null : next })} />
           </div>
         )}

@@ -54,7 +54,7 @@ export default function Workbench({ me, date, dataFrom }: WorkbenchProps) {
       {tab === 'categories' && <CategoriesPanel date={date} />}
       {tab === 'platform' && <PlatformPanel date={date} />}
       {tab === 'shop' && <ShopPage date={date} dataFrom={dataFrom} />}
-      {tab === 'appeals' && <AppealsPanel />}
+      {tab === 'appeals' && <AppealsPanel date={date} />}
       {tab === 'simulator' && <PolicySimulator date={date} canActivate={me.role === 'admin'} />}
       {tab === 'audit' && <AuditLog />}
     </div>

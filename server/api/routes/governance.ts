@@ -7,7 +7,9 @@ import {
   AppealsQuery,
   AuditQuery,
   AuditSchema,
+  BulkDecisionBody,
   CategoriesQuery,
+  DecisionSchema,
   CategoriesSchema,
   PlatformQuery,
   PlatformSchema,
@@ -19,7 +21,7 @@ import { categoriesOn } from '../../read/categories.js';
 import { searchShops } from '../../read/search.js';
 import { platformOverTime } from '../../read/platform.js';
 import { loadSchedule } from '../../policy/schedule.js';
-import { answerAppeal, listAppeals } from '../../governance/decisions.js';
+import { answerAppeal, decideMany, listAppeals } from '../../governance/decisions.js';
 import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
@@ -56,6 +58,17 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
       }
       return list;
     },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/decisions/bulk',
+    access: 'reviewer',
+    body: BulkDecisionBody,
+    response: z.object({ decisions: z.array(DecisionSchema) }),
+    summary:
+      'One decision with one reason on several shops (at most 200), in one transaction: each recorded and audited on its own, naming the person; if any shop cannot take it, nothing is recorded',
+    handler: async ({ body, who }) => ({ decisions: await ctx.db.write((conn) => decideMany(conn, who!, body)) }),
   });
 
   api.add({
@@ -111,7 +124,10 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     handler: async ({ query, who }) => {
       const shopIds =
         who!.role === 'seller' ? (query.shopId ? who!.shops.filter((s) => s === query.shopId) : who!.shops) : query.shopId ? [query.shopId] : undefined;
-      return { items: await ctx.db.read((conn) => listAppeals(conn, { state: query.state, shopIds })) };
+      const withNumbers = who!.role !== 'seller';
+      return {
+        items: await ctx.db.read((conn) => listAppeals(conn, { state: query.state, shopIds, categoryId: query.categoryId, order: query.order, withNumbers })),
+      };
     },
   });
 
