@@ -1,8 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { IsoDate } from '../../contracts/common.js';
 import { ActivationSchema, SimulationSchema, type Activation } from '../../contracts/governance.js';
-import type { Level } from '../../contracts/policy.js';
 import { PolicySchema } from '../../policy/policy.js';
 import { activatePolicy, activePolicy, policyVersions } from '../../policy/store.js';
 import { loadSchedule } from '../../policy/schedule.js';
@@ -10,7 +8,8 @@ import { simulatePolicy } from '../../pipeline/simulate.js';
 import { refreshMetrics } from '../../pipeline/refresh.js';
 import { appendAudit } from '../../governance/audit.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
-import { Mutex, queryRows } from '../../db/database.js';
+import { Mutex } from '../../db/database.js';
+import { activationOutcome, levelsOn } from '../../read/activation.js';
 import { dataRange } from '../../read/queries.js';
 import type { ApiRegistry } from '../registry.js';
 
@@ -22,37 +21,6 @@ const VersionSchema = z.object({
   effectiveFrom: z.string().nullable(),
   policy: PolicySchema,
 });
-
-type ShopLevel = { shopId: string; shopName: string; categoryId: string; categoryName: string; level: Level };
-
-/** Every shop's level on a day (as stored), to compare before and after an activation. */
-async function levelsOn(conn: DuckDBConnection, date: string): Promise<Map<string, ShopLevel>> {
-  const rows = await queryRows<ShopLevel>(
-    conn,
-    `SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categoryId",
-       coalesce(c.category_name, d.category_id) AS "categoryName", d.level
-     FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id LEFT JOIN categories c ON c.category_id = d.category_id
-     WHERE d.day = $date::DATE`,
-    { date },
-  );
-  return new Map(rows.map((r) => [r.shopId, r]));
-}
-
-/** What an activation did on a day: the levels after it per category, and the shops whose level moved. */
-export function activationOutcome(date: string, before: Map<string, ShopLevel>, after: Map<string, ShopLevel>): NonNullable<Activation['outcome']> {
-  const categories = new Map<string, NonNullable<Activation['outcome']>['categories'][number]>();
-  const changes: NonNullable<Activation['outcome']>['changes'] = [];
-  for (const row of after.values()) {
-    let cat = categories.get(row.categoryId);
-    if (!cat)
-      categories.set(row.categoryId, (cat = { categoryId: row.categoryId, categoryName: row.categoryName, levels: { warning: 0, restricted: 0, severe: 0 } }));
-    if (row.level !== 'none') cat.levels[row.level]++;
-    const was = before.get(row.shopId)?.level ?? 'none';
-    if (was !== row.level) changes.push({ shopId: row.shopId, shopName: row.shopName, categoryId: row.categoryId, from: was, to: row.level });
-  }
-  changes.sort((a, b) => a.shopId.localeCompare(b.shopId));
-  return { date, categories: [...categories.values()].sort((a, b) => a.categoryId.localeCompare(b.categoryId)), changes };
-}
 
 export function policyRoutes(api: ApiRegistry, ctx: AppContext): void {
   // Simulations run one at a time: each recomputes every shop-day, so two at once only share the CPU and
