@@ -7,20 +7,7 @@ import { queryRows } from '../server/db/database.js';
 import { refreshMetrics } from '../server/pipeline/refresh.js';
 import { DEFAULT_POLICY, type Policy } from '../server/policy/policy.js';
 import { activatePolicy } from '../server/policy/store.js';
-import { HEADERS, addDays, ingest, openTempDb, tempDir, writeCsv } from './helpers.js';
-
-/** A small fast PRNG (mulberry32), so every sequence can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] };
-}
+import { HEADERS, addDays, ingest, openTempDb, rng, tempDir, writeCsv } from './helpers.js';
 
 // A policy with low floors and short runs, so small data sets reach every level and lift often.
 const TEST_POLICY: Policy = {

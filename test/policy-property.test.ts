@@ -8,30 +8,13 @@ import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import { queryRows, type Database } from '../server/db/database.js';
 import { DEFAULT_POLICY, type Policy } from '../server/policy/policy.js';
-import { addDays, HEADERS, ingest, openTempDb, tempDir, writeCsv } from './helpers.js';
+import { addDays, HEADERS, ingest, openTempDb, rng, tempDir, writeCsv } from './helpers.js';
 import { reference, type RefInput, type RefPolicy } from './property/reference.js';
 
 const secret = new TextEncoder().encode('property-test-secret-0123456789abcdef');
 const SEEDS = [11, 23, 37, 41, 59, 61, 73, 89, 97, 101, 113, 127, 131, 149, 151, 163];
 const LAST = '2026-11-20';
 
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-    chance: (p: number) => next() < p,
-  };
-}
 type Rng = ReturnType<typeof rng>;
 
 const pad = (n: number) => String(n).padStart(2, '0');
