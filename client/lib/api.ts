@@ -30,7 +30,7 @@ export function toSearch(params: QueryParams | undefined): string {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   params?: QueryParams;
   body?: unknown;
   signal?: AbortSignal;
@@ -78,6 +78,11 @@ export async function apiGet<T>(path: string, params?: QueryParams, signal?: Abo
 
 export async function apiPost<T>(path: string, body: unknown): Promise<T> {
   const response = await send(path, { method: 'POST', body }, 'application/json');
+  return (await response.json()) as T;
+}
+
+export async function apiDelete<T>(path: string): Promise<T> {
+  const response = await send(path, { method: 'DELETE' }, 'application/json');
   return (await response.json()) as T;
 }
 

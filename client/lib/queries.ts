@@ -6,7 +6,8 @@ import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contra
 import type { Breakdown, Cases, Decision, Forecast, Goods, History, Peers, Trend } from '../../server/contracts/shop';
 import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Platform, ShopSearch, Simulation } from '../../server/contracts/governance';
 import type { Policy } from '../../server/contracts/policy';
-import { ApiError, apiGet, apiPost } from './api';
+import type { Delivery, Subscription, SubscriptionBody } from '../../server/contracts/alerts';
+import { ApiError, apiDelete, apiGet, apiPost } from './api';
 import { decodeClaims } from '../app/auth';
 
 export type Health = z.infer<typeof HealthSchema> & {
@@ -63,6 +64,7 @@ export interface DecisionInput {
 }
 
 export type { Activation, ShopSearch };
+export type { Delivery, Subscription, SubscriptionBody };
 export type {
   Appeal,
   AuditEntry,
@@ -93,6 +95,7 @@ export const keys = {
   appeals: ['appeals'] as const,
   policy: ['policy'] as const,
   simulate: ['simulate'] as const,
+  subscriptions: ['subscriptions'] as const,
 };
 
 export const healthQueryOptions = () =>
@@ -342,6 +345,46 @@ export function useActivatePolicy() {
     onSuccess: () => {
       // A new policy recomputes every level.
       void client.invalidateQueries();
+    },
+  });
+}
+
+/** Alerts (DESIGN §4): the webhook subscriptions the user may see (a seller: their shops' ones). */
+export const subscriptionsQueryOptions = () =>
+  queryOptions({
+    queryKey: keys.subscriptions,
+    queryFn: ({ signal }) => apiGet<{ items: Subscription[] }>('/subscriptions', undefined, signal),
+  });
+
+/** A subscription's delivery log, newest first. */
+export const deliveriesQueryOptions = (subscriptionId: number) =>
+  queryOptions({
+    queryKey: [...keys.subscriptions, subscriptionId, 'deliveries'],
+    queryFn: ({ signal }) => apiGet<{ subscriptionId: number; items: Delivery[] }>(`/subscriptions/${subscriptionId}/deliveries`, undefined, signal),
+    staleTime: 0,
+  });
+
+export const useSubscriptions = () => useQuery(subscriptionsQueryOptions());
+export const useDeliveries = (subscriptionId: number, enabled = true) => useQuery({ ...deliveriesQueryOptions(subscriptionId), enabled });
+
+export function useCreateSubscription() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: SubscriptionBody) => apiPost<Subscription>('/subscriptions', body),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.subscriptions });
+      void client.invalidateQueries({ queryKey: keys.audit });
+    },
+  });
+}
+
+export function useDeleteSubscription() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (subscriptionId: number) => apiDelete<Subscription>(`/subscriptions/${subscriptionId}`),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.subscriptions });
+      void client.invalidateQueries({ queryKey: keys.audit });
     },
   });
 }

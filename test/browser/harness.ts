@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { createApp } from '../../server/api/app.js';
+import { createApp, type AppOptions } from '../../server/api/app.js';
 import { PROJECT_ROOT } from '../../server/config.js';
 import { queryRows, type Database } from '../../server/db/database.js';
 import { generateDemo } from '../../server/generate/demo.js';
@@ -34,6 +34,8 @@ export interface HarnessOptions {
   name: string;
   secret: Uint8Array;
   demo: { shops: number; days: number; seed: number; end: string };
+  /** More options for createApp (e.g. webhookAllowHosts); db, secret and clientDir are the harness's. */
+  app?: Partial<Omit<AppOptions, 'db' | 'secret' | 'clientDir'>>;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -50,7 +52,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   await generateDemo({ ...options.demo, out: demo });
   const { db } = await openTempDb();
   expect((await ingest(db, [demo])).exitCode).toBe(0);
-  const app = createApp({ db, secret: options.secret, clientDir: outDir });
+  const app = createApp({ ...options.app, db, secret: options.secret, clientDir: outDir });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
