@@ -221,7 +221,14 @@ export const GoodsItemSchema = z.object({
   interventions: z.number().int(),
   rate: z.number().nullable(),
   share: z.number().nullable(),
-  withoutIt: z.object({ rate: z.number().nullable(), ratio: z.number().nullable(), flagged: z.boolean() }),
+  withoutIt: z.object({
+    rate: z.number().nullable(),
+    ratio: z.number().nullable(),
+    flagged: z.boolean(),
+    /** The forecast without them (no new interventions, orders at the recent average): when the shop falls under the threshold and when its restrictions lift. */
+    belowThresholdOn: IsoDate.nullable().optional(),
+    liftOn: IsoDate.nullable().optional(),
+  }),
 });
 export const GoodsSchema = z.object({
   shopId: z.string(),

@@ -288,6 +288,8 @@ export async function loadForecast(
   shopId: string,
   date: string,
   lifts: readonly LiftOverride[],
+  /** A what-if: these intervention orders had not happened (they leave the shop's and the category's counts from today on). */
+  withoutOrderIds: readonly string[] = [],
 ): Promise<Omit<Forecast, 'categoryComparable' | 'minPeerShops'> | null> {
   const active = schedule.active;
   const from = addDays(date, -(active.windowDays - 1));
@@ -326,8 +328,9 @@ export async function loadForecast(
   const orderDays = await queryRows<{ day: string; n: number }>(
     conn,
     `SELECT strftime(CAST(timezone($tz, paid_at) AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM orders
-     WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE GROUP BY ALL`,
-    { shopId, tz: active.timeZone, from, date },
+     WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
+       AND NOT list_contains($without::VARCHAR[], order_id) GROUP BY ALL`,
+    { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },
   );
   const caseDays = await queryRows<{ day: string }>(
     conn,
@@ -335,9 +338,14 @@ export async function loadForecast(
      FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
      WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded
        AND CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) BETWEEN $from::DATE AND $date::DATE
+       AND NOT list_contains($without::VARCHAR[], c.order_id)
      GROUP BY c.order_id`,
-    { shopId, tz: active.timeZone, basis: active.countBasis, from, date },
+    { shopId, tz: active.timeZone, basis: active.countBasis, from, date, without: JSON.stringify(withoutOrderIds) },
   );
+  // Without the what-if's orders the shop's window counts are those of the filtered rows; the category's
+  // counts lose the same.
+  const shopOrders = withoutOrderIds.length === 0 ? today.orders : orderDays.reduce((sum, o) => sum + Number(o.n), 0);
+  const shopInterventions = withoutOrderIds.length === 0 ? today.interventions : caseDays.length;
   const exemption = await queryOne<{ until: string; episode_start: string | null; episode_level: 'restricted' | 'severe' | null }>(
     conn,
     `SELECT strftime(until_day, '%Y-%m-%d') AS until, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level FROM decisions
@@ -361,10 +369,10 @@ export async function loadForecast(
     lifts,
     dailyOrders: new Map(orderDays.map((o) => [o.day, o.n])),
     lastCaseDays: caseDays.map((c) => c.day),
-    shop: { orders: today.orders, interventions: today.interventions },
+    shop: { orders: shopOrders, interventions: shopInterventions },
     category: {
-      orders: today.category_orders,
-      interventions: today.category_interventions,
+      orders: today.category_orders - (today.orders - shopOrders),
+      interventions: today.category_interventions - (today.interventions - shopInterventions),
       otherRateSum: today.other_rate_sum ?? 0,
       otherShopsWithOrders: today.other_shops,
     },

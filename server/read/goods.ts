@@ -19,6 +19,8 @@ import { queryRows } from '../db/database.js';
 import type { Goods, GoodsItem } from '../contracts/shop.js';
 import type { PolicySchedule } from '../policy/schedule.js';
 import { addDays } from './shop-queries.js';
+import { loadForecast } from './forecast.js';
+import { loadLifts } from '../policy/lifts.js';
 
 interface BaseRow {
   categoryId: string;
@@ -150,5 +152,27 @@ export async function shopGoods(conn: DuckDBConnection, schedule: PolicySchedule
       withoutIt,
     };
   });
+  // The forecast without each goods' counted intervention orders (only goods that have some: without the
+  // others nothing changes): when the shop would fall under the threshold and its restrictions lift.
+  const counted = await queryRows<{ goodsId: string; orderIds: string[] }>(
+    conn,
+    `SELECT o.goods_id AS "goodsId", list(DISTINCT c.order_id) AS "orderIds"
+     FROM cases c JOIN orders o ON o.order_id = c.order_id
+     WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded AND o.goods_id IS NOT NULL
+       AND CASE WHEN $basis = 'order_paid' THEN CAST(timezone($tz, o.paid_at) AS DATE) ELSE CAST(timezone($tz, c.opened_at) AS DATE) END
+           BETWEEN $from::DATE AND $date::DATE
+     GROUP BY o.goods_id`,
+    { shopId, tz: policy.timeZone, basis: policy.countBasis, from, date },
+  );
+  const firstDay = await queryRows<{ first: string }>(conn, "SELECT strftime(first_day, '%Y-%m-%d') AS first FROM data_range");
+  if (firstDay[0]) {
+    const lifts = (await loadLifts(conn)).get(shopId) ?? [];
+    for (const item of items) {
+      const orderIds = counted.find((c) => c.goodsId === item.goodsId)?.orderIds ?? [];
+      if (orderIds.length === 0) continue;
+      const forecast = await loadForecast(conn, schedule, firstDay[0].first, shopId, date, lifts, orderIds);
+      if (forecast) item.withoutIt = { ...item.withoutIt, belowThresholdOn: forecast.belowThresholdOn, liftOn: forecast.liftOn };
+    }
+  }
   return { shopId, date, window: { from, to: date }, items };
 }

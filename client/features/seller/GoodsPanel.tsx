@@ -3,7 +3,7 @@
 // intervention orders (GET /api/shops/:shopId/goods). A seller of a category too small to compare gets no
 // ratio (the API withholds it); the flag is the shop's own and always shows.
 import { useTranslation } from 'react-i18next';
-import { formatNumber, formatPercent, formatRatio } from '../../lib/format';
+import { formatDate, formatNumber, formatPercent, formatRatio } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
@@ -51,6 +51,17 @@ export function GoodsPanel({ shopId, date, casesAnchor = 'shop-cases' }: { shopI
                       })}
                       {' · '}
                       {g.withoutIt.flagged ? t('goods.stillFlagged') : t('goods.notFlagged')}
+                      {g.withoutIt.liftOn ? (
+                        <>
+                          {' · '}
+                          {t('goods.liftsOn', { date: formatDate(g.withoutIt.liftOn, lang) })}
+                        </>
+                      ) : g.withoutIt.belowThresholdOn ? (
+                        <>
+                          {' · '}
+                          {t('goods.underOn', { date: formatDate(g.withoutIt.belowThresholdOn, lang) })}
+                        </>
+                      ) : null}
                     </td>
                     <td>
                       <a href={`#${casesAnchor}`}>{t('goods.seeCases')}</a>

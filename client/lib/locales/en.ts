@@ -338,6 +338,8 @@ export const en = {
     withoutRateRatio: 'rate {{rate}}, ratio {{ratio}}',
     stillFlagged: 'still flagged',
     notFlagged: 'not flagged',
+    liftsOn: 'restrictions would lift on {{date}}',
+    underOn: 'under the threshold from {{date}}',
     cases: 'Cases',
     seeCases: 'See the cases',
   },

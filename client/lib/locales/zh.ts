@@ -325,6 +325,8 @@ export const zh = {
     withoutRateRatio: '介入率 {{rate}}，为均值的 {{ratio}}',
     stillFlagged: '仍会被标记',
     notFlagged: '不会被标记',
+    liftsOn: '限制将于 {{date}} 解除',
+    underOn: '自 {{date}} 起低于阈值',
     cases: '案件',
     seeCases: '查看案件',
   },
