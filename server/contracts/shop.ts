@@ -69,6 +69,8 @@ export const CaseSchema = z.object({
   countsOn: IsoDate.nullable(),
   /** Why the case does not count (null: it counts): excluded, or order_missing (under order_paid a case counts on its order's paid day). */
   notCountedBecause: z.enum(['excluded', 'order_missing']).nullable(),
+  /** The goods of the case's order (null: no goods, or the order is not in the data). */
+  goodsId: z.string().nullable().optional(),
 });
 /**
  * The cases whose counting day (countsOn) lies in the window; under order_paid also the cases whose order

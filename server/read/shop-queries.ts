@@ -58,7 +58,7 @@ export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule
   const cases = await queryRows<Cases['cases'][number]>(
     conn,
     `WITH c AS (
-       SELECT c.*, o.order_id IS NOT NULL AS order_known,
+       SELECT c.*, o.order_id IS NOT NULL AS order_known, o.goods_id,
          CAST(timezone($tz, c.opened_at) AS DATE) AS opened_day,
          CAST(timezone($tz, o.paid_at) AS DATE) AS paid_day
        FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
@@ -70,7 +70,8 @@ export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule
        NOT excluded AND count_day IS NOT NULL AS counted,
        strftime(coalesce(count_day, opened_day) + $window::INTEGER, '%Y-%m-%d') AS "leavesWindowOn", order_known AS "orderKnown",
        strftime(paid_day, '%Y-%m-%d') AS "paidDay", strftime(count_day, '%Y-%m-%d') AS "countsOn",
-       CASE WHEN excluded THEN 'excluded' WHEN count_day IS NULL THEN 'order_missing' END AS "notCountedBecause"
+       CASE WHEN excluded THEN 'excluded' WHEN count_day IS NULL THEN 'order_missing' END AS "notCountedBecause",
+       goods_id AS "goodsId"
      FROM k WHERE coalesce(count_day, opened_day) BETWEEN $from::DATE AND $date::DATE
      ORDER BY coalesce(count_day, opened_day) DESC, case_id`,
     { tz: policy.timeZone, basis: policy.countBasis, shopId, from, date, window: policy.windowDays },

@@ -42,6 +42,16 @@ describe('what drives my rate', () => {
       const without = await row.getByTestId('goods-without').innerText();
       if (lang === 'en') expect(without).toMatch(top.withoutIt.flagged ? /still flagged/ : /not flagged/);
       else expect(without).toMatch(top.withoutIt.flagged ? /仍会被标记/ : /不会被标记/);
+      // Its cases: the link filters the case list to this goods' orders (every kind, counted or not).
+      const cases = (await (await fetch(`${h.base}/api/shops/${shopId}/cases`, { headers: { Authorization: `Bearer ${sellerToken}` } })).json()) as {
+        cases: { goodsId?: string | null }[];
+      };
+      const ofGoods = cases.cases.filter((c) => c.goodsId === top.goodsId).length;
+      expect(ofGoods).toBeGreaterThanOrEqual(top.interventions);
+      await page.getByTestId(`goods-cases-${top.goodsId}`).click();
+      await page.getByTestId('cases-goods-filter').waitFor();
+      expect(await page.getByTestId('cases-shown').getAttribute('data-shown')).toBe(String(ofGoods));
+      expect(new URL(page.url()).searchParams.get('caseGoods')).toBe(top.goodsId);
       // The charts above load after the headline: let the page settle before taking the picture.
       await page.waitForLoadState('networkidle');
       await page.waitForTimeout(500);

@@ -61,7 +61,8 @@ describe('GoodsPanel', () => {
     expect(within(rows[0]).getByTestId('goods-without').textContent).toBe('rate 1.72%, ratio 5.6× · not flagged');
     expect(within(rows[1]).getByTestId('goods-without').textContent).toBe('rate 5.00%, ratio 8.2× · still flagged');
     expect(rows[0].textContent).toContain('75%');
-    expect(within(rows[0]).getByRole('link', { name: 'See the cases' }).getAttribute('href')).toBe('#shop-cases');
+    // Its cases: the case list filtered to G1's orders, every kind, counted or not.
+    expect(within(rows[0]).getByRole('link', { name: 'See the cases' }).getAttribute('href')).toBe('/?caseGoods=G1&caseKind=all&caseCounted=all#shop-cases');
   });
 
   it('in Chinese, and without a ratio when the API withholds it', async () => {

@@ -250,6 +250,8 @@ export function CasesTable({ shopId, date, headline }: { shopId: string; date: s
   const kind = oneOf(url.get('caseKind'), KINDS, 'intervention');
   const counted = oneOf(url.get('caseCounted'), COUNTED, 'yes');
   const reason = url.get('caseReason') ?? '';
+  // From the goods panel: the cases of one goods' orders.
+  const goods = url.get('caseGoods') ?? '';
   return (
     <Section
       title={t('cases.title')}
@@ -271,7 +273,11 @@ export function CasesTable({ shopId, date, headline }: { shopId: string; date: s
         {(data) => {
           const reasons = [...new Set(data.cases.map((c) => c.reason).filter((r): r is string => !!r))].sort();
           const shown = data.cases.filter(
-            (c) => (kind === 'all' || c.kind === kind) && (counted === 'all' || c.counted === (counted === 'yes')) && (!reason || c.reason === reason),
+            (c) =>
+              (kind === 'all' || c.kind === kind) &&
+              (counted === 'all' || c.counted === (counted === 'yes')) &&
+              (!reason || c.reason === reason) &&
+              (!goods || c.goodsId === goods),
           );
           return (
             <>
@@ -286,6 +292,14 @@ export function CasesTable({ shopId, date, headline }: { shopId: string; date: s
               <Summary summary={summarize(data.cases)} headline={headline} />
               <Explanation data={data} />
               <Filters reasons={reasons} />
+              {goods && (
+                <p className="notice notice-info" data-testid="cases-goods-filter">
+                  {t('cases.goodsFilter', { goods })}{' '}
+                  <button type="button" className="button" onClick={() => url.set({ caseGoods: null })}>
+                    {t('cases.goodsFilterClear')}
+                  </button>
+                </p>
+              )}
               <p className="muted" data-testid="cases-shown" data-shown={shown.length}>
                 {t('casesHelp.shown', { shown: shown.length, total: data.cases.length })}
               </p>

@@ -8,6 +8,7 @@ import { useLang } from '../../lib/i18n';
 import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { useGoods, type Goods } from '../../lib/queries';
+import { patchedUrl, useUrlState } from '../../lib/url-state';
 
 /** Goods shown: the ones with intervention orders, at most this many. */
 const TOP = 5;
@@ -16,6 +17,7 @@ export function GoodsPanel({ shopId, date, casesAnchor = 'shop-cases' }: { shopI
   const { t } = useTranslation();
   const lang = useLang();
   const goods = useGoods(shopId, date);
+  const url = useUrlState();
   const top = (data: Goods) => data.items.filter((i) => i.interventions > 0).slice(0, TOP);
   return (
     <Section title={t('goods.title')} testId="goods">
@@ -64,7 +66,19 @@ export function GoodsPanel({ shopId, date, casesAnchor = 'shop-cases' }: { shopI
                       ) : null}
                     </td>
                     <td>
-                      <a href={`#${casesAnchor}`}>{t('goods.seeCases')}</a>
+                      {/* Its cases: the case list filtered to this goods' orders (every kind, counted or not). */}
+                      <a
+                        href={`${patchedUrl(url.params.toString(), { caseGoods: g.goodsId, caseKind: 'all', caseCounted: 'all' })}#${casesAnchor}`}
+                        onClick={(e) => {
+                          if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+                          e.preventDefault();
+                          url.set({ caseGoods: g.goodsId, caseKind: 'all', caseCounted: 'all' });
+                          document.getElementById(casesAnchor)?.scrollIntoView();
+                        }}
+                        data-testid={`goods-cases-${g.goodsId}`}
+                      >
+                        {t('goods.seeCases')}
+                      </a>
                     </td>
                   </tr>
                 ))}

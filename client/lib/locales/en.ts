@@ -360,6 +360,8 @@ export const en = {
     empty: 'No judged shops in this category on this day.',
   },
   cases: {
+    goodsFilter: 'Showing the cases of the orders of goods {{goods}}.',
+    goodsFilterClear: 'Show all cases',
     title: 'Cases in the window',
     showAll: 'Also show complaints and cases not counted',
     summary: '{{counted}} counted of {{total}} cases opened {{from}} – {{to}}.',

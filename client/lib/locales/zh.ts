@@ -347,6 +347,8 @@ export const zh = {
     empty: '当日该类目没有已评判的店铺。',
   },
   cases: {
+    goodsFilter: '仅显示商品 {{goods}} 的订单的案件。',
+    goodsFilterClear: '显示全部案件',
     title: '窗口内的案件',
     showAll: '同时显示投诉及未计入的案件',
     summary: '{{from}} – {{to}} 期间共 {{total}} 件，计入 {{counted}} 件。',
