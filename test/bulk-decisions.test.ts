@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import { queryRows, type Database } from '../server/db/database.js';
-import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, shopDay, writeCsv } from './helpers.js';
+import { shopDay } from './helpers.js';
+import { buildTwoFlaggedShops } from './fixtures/two-flagged-shops.js';
 
 const secret = new TextEncoder().encode('bulk-decisions-secret-0123456789abcdef');
 let db: Database;
@@ -15,26 +16,7 @@ let app: Express;
 let reviewer: string;
 
 beforeAll(async () => {
-  const t = await openTempDb();
-  db = t.db;
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-    ['A', 'A店', 'C1'],
-    ['B', 'B店', 'C1'],
-    ['C', 'C店', 'C1'],
-  ]);
-  writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
-    ...dailyOrders('A', '2026-09-01', '2026-10-08', 2),
-    ...dailyOrders('B', '2026-09-01', '2026-10-08', 50),
-    ...dailyOrders('C', '2026-09-01', '2026-10-08', 2),
-  ]);
-  writeCsv(
-    t.dir,
-    'interventions.csv',
-    HEADERS.interventions,
-    ['A', 'C'].flatMap((s) => [18, 19, 20].map((d) => caseRow(`${s}${d}`, `${s}-2026-09-${d}-1`, s, `2026-09-${d}T10:00:00+08:00`))),
-  );
-  expect((await ingest(db, [t.dir])).exitCode).toBe(0);
+  db = await buildTwoFlaggedShops();
   app = createApp({ db, secret });
   reviewer = await signToken(secret, { role: 'reviewer', subject: 'li@example.com' });
 });
