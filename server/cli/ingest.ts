@@ -4,7 +4,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
-import { ingestFiles, type IngestReport } from '../ingest/ingest.js';
+import { type IngestReport } from '../ingest/ingest.js';
+import { Cluster, clusterConfigFromEnv } from '../cluster/clickhouse.js';
+import { ingestBatch } from '../cluster/ingest.js';
 import { progressPrinter } from './progress.js';
 import { SeamError, ingestSeam } from '../seam/seam.js';
 
@@ -61,10 +63,17 @@ async function main(): Promise<number> {
     return parsed.values.help ? 0 : 2;
   }
   let config;
+  let clusterConfig;
   try {
     config = loadConfig();
+    // Cluster mode (CLICKHOUSE_URL): the rows also go to the cluster and the counts come from it.
+    clusterConfig = clusterConfigFromEnv();
   } catch (error) {
     console.error(`ingest: ${(error as Error).message}`);
+    return 2;
+  }
+  if (clusterConfig && parsed.values.daily) {
+    console.error('ingest: --daily loads counts computed elsewhere; in cluster mode (CLICKHOUSE_URL) the counts come from the cluster');
     return 2;
   }
   const dbPath = parsed.values.db ?? config.dbPath;
@@ -76,15 +85,17 @@ async function main(): Promise<number> {
     console.error('(a running server holds the database file: send files to it with POST /api/ingest instead)');
     return 1;
   }
+  const cluster = clusterConfig ? new Cluster(clusterConfig) : null;
   try {
     if (parsed.values.daily) return await ingestDaily(db, parsed.positionals);
-    const report = await ingestFiles(db, parsed.positionals, { source: 'cli', onProgress: progressPrinter(), earliestDay: config.earliestDay });
+    const report = await ingestBatch(db, cluster, parsed.positionals, { source: 'cli', onProgress: progressPrinter(), earliestDay: config.earliestDay });
     console.log(formatReport(report));
     return report.exitCode;
   } catch (error) {
     console.error(`ingest failed, nothing was changed: ${(error as Error).message}`);
     return 1;
   } finally {
+    await cluster?.close();
     await db.close();
   }
 }

@@ -6,8 +6,11 @@
 -- distributed query in which every shard computes the counts of its own shops (rows are sharded by
 -- shop, so a shop's orders and cases all live on one shard and nothing is merged across shards).
 --
--- Re-sent rows carry a higher `version`; argMax(…, version) per id reads the latest row of each id
--- whether or not the ReplacingMergeTree has merged yet, so the counts are exact at any moment.
+-- Re-sent rows carry a higher `version` (the batch that wrote them); argMax(…, version) per id reads
+-- the latest row of each id among the batches that count: those whose latest marker in batches_local
+-- is committed (1) or prepared (2; an ingest counting its own batch before its embedded commit). Rows
+-- of a batch that failed after they reached the cluster are never marked, or are revoked (0), so they
+-- never count, whenever they are merged.
 --
 -- Placeholders replaced before running (validated by the policy schema): :window_days, :time_zone.
 -- Spans as in the portable seam: each local day on which an order has a counted case owns the days
@@ -25,6 +28,7 @@ FROM
   (
     SELECT order_id, argMax(shop_id, version) AS shop_id, argMax(paid_at_us, version) AS paid_at_us
     FROM :database.orders_local
+    WHERE version IN (SELECT version FROM :database.batches_local GROUP BY version HAVING argMax(state, seq) IN (1, 2))
     GROUP BY order_id
   )
   GROUP BY shop_id, day
@@ -49,6 +53,7 @@ FROM
         SELECT case_id, argMax(shop_id, version) AS shop_id, argMax(order_id, version) AS order_id, argMax(kind, version) AS kind,
           argMax(excluded, version) AS excluded, argMax(opened_at_us, version) AS opened_at_us
         FROM :database.cases_local
+        WHERE version IN (SELECT version FROM :database.batches_local GROUP BY version HAVING argMax(state, seq) IN (1, 2))
         GROUP BY case_id
       )
       WHERE excluded = 0

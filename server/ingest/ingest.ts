@@ -73,6 +73,12 @@ export interface IngestOptions {
   onFileLoaded?: (file: string, ms: number, report: FileReport) => void;
   /** Runs inside the transaction just before it commits; a throw rolls the whole batch back (tests use it to fail midway). */
   beforeCommit?: () => Promise<void>;
+  /**
+   * Cluster mode (server/cluster/ingest.ts): computes the metrics in place of the embedded refresh, inside the
+   * transaction, from the batch's earliest touched day (null: every day). The ids the batch stored are in the
+   * temp tables batch_orders and batch_cases. A throw rolls the whole batch back.
+   */
+  refresh?: (conn: DuckDBConnection, from: string | null) => Promise<RefreshSummary | null>;
 }
 
 /** Files named on the command line, folders expanded (their .csv and .parquet files, sorted). */
@@ -119,6 +125,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     };
     // The order ids this batch loads, for the case checks' wording (tables.ts); gone with the batch.
     await conn.run('CREATE OR REPLACE TEMP TABLE batch_orders (order_id VARCHAR)');
+    await conn.run('CREATE OR REPLACE TEMP TABLE batch_cases (case_id VARCHAR)');
     const reports: FileReport[] = [];
     const affected: Affected = { full: false, from: null };
     for (const { file, kind } of planned) {
@@ -144,13 +151,15 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
       }
       options.onFileLoaded?.(report.file, performance.now() - fileStarted, report);
     }
-    await conn.run('DROP TABLE batch_orders');
     const accepted = reports.reduce((n, r) => n + r.accepted, 0);
     const rejected = reports.reduce((n, r) => n + r.rejected, 0);
     const anyFileError = reports.some((r) => r.error);
     const exitCode: 0 | 1 | 3 = accepted === 0 && (rejected > 0 || anyFileError) ? 1 : rejected > 0 || anyFileError ? 3 : 0;
     // Only the days whose windows the batch touched are recomputed (all of them when shops changed).
-    const refresh = accepted > 0 ? await refreshMetrics(conn, { from: affected.full ? null : affected.from }) : null;
+    const from = affected.full ? null : affected.from;
+    const refresh = accepted > 0 ? await (options.refresh ? options.refresh(conn, from) : refreshMetrics(conn, { from })) : null;
+    await conn.run('DROP TABLE batch_orders');
+    await conn.run('DROP TABLE batch_cases');
     const batchId = await logBatch(conn, options.source ?? 'cli', started, reports, accepted, rejected, exitCode);
     await options.beforeCommit?.();
     return { batchId, files: reports, accepted, rejected, exitCode, refresh };
@@ -244,6 +253,7 @@ async function loadFile(
   await conn.run(`DELETE FROM ${spec.target} WHERE ${spec.id} IN (SELECT ${spec.id} FROM stage)`);
   await conn.run(`INSERT INTO ${spec.target} SELECT ${spec.insertSelect} FROM stage`);
   if (spec.kind === 'orders') await conn.run('INSERT INTO batch_orders SELECT order_id FROM stage');
+  if (spec.kind === 'interventions') await conn.run('INSERT INTO batch_cases SELECT case_id FROM stage');
   const count = await queryRows<{ n: number }>(conn, 'SELECT count(*) AS n FROM stage');
   report.accepted = count[0].n;
   report.rejects.sort((a, b) => a.line - b.line);

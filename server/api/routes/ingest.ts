@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import multer from 'multer';
 import { z } from 'zod';
-import { ingestFiles } from '../../ingest/ingest.js';
+import { Cluster, ShardDownError, clusterConfigFromEnv, type ClusterConfig } from '../../cluster/clickhouse.js';
+import { ingestBatch } from '../../cluster/ingest.js';
 import { earliestDayFromEnv } from '../../config.js';
 import { appendAudit } from '../../governance/audit.js';
-import { badRequest } from '../http.js';
+import { HttpError, badRequest } from '../http.js';
 import type { AppContext } from '../context.js';
 import type { RequestHandler } from 'express';
 import type { ApiRegistry } from '../registry.js';
@@ -40,9 +41,16 @@ function removeUploads(req: unknown): void {
   for (const dir of uploadDirs(req)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUploadBytes?: number; earliestDay?: string } = {}): void {
+export function ingestRoutes(
+  api: ApiRegistry,
+  ctx: AppContext,
+  options: { maxUploadBytes?: number; earliestDay?: string; cluster?: ClusterConfig | null } = {},
+): void {
   // EARLIEST_DAY is read (and checked) once, when the app is built.
   const earliestDay = options.earliestDay ?? earliestDayFromEnv();
+  // Cluster mode (CLICKHOUSE_URL, read once like EARLIEST_DAY): the rows also go to the cluster, the counts come from it.
+  const clusterConfig = options.cluster === undefined ? clusterConfigFromEnv() : options.cluster;
+  const cluster = clusterConfig ? new Cluster(clusterConfig) : null;
   const uploads = multer({
     storage: multer.diskStorage({
       destination: (req, _file, done) => {
@@ -94,7 +102,14 @@ export function ingestRoutes(api: ApiRegistry, ctx: AppContext, options: { maxUp
           named.push(target);
           displayNames.set(target, path.basename(f.originalname));
         }
-        const report = await ingestFiles(ctx.db, named, { source: `upload:${who!.subject}`, displayNames, earliestDay });
+        let report;
+        try {
+          report = await ingestBatch(ctx.db, cluster, named, { source: `upload:${who!.subject}`, displayNames, earliestDay });
+        } catch (error) {
+          // Cluster mode: a shard that is down is the service's state, not a bug; nothing was changed.
+          if (error instanceof ShardDownError) throw new HttpError(503, 'cluster_unavailable', `nothing was loaded: ${error.message}`);
+          throw error;
+        }
         await ctx.db.write((conn) =>
           appendAudit(conn, who!, 'ingest.upload', null, {
             batchId: report.batchId,
