@@ -164,7 +164,7 @@ describe('tokens name a person', () => {
     expect(decodeJwt(alice)).toMatchObject({ sub: 'alice@example.com', name: 'Alice Li', role: 'reviewer', shops: [] });
     const app = createApp({ db, secret: new TextEncoder().encode(AUTH_SECRET), authFailuresPerMinute: 1e6 });
     const auth = { Authorization: `Bearer ${alice}` };
-    expect((await request(app).get('/api/me').set(auth)).body).toEqual({ subject: 'alice@example.com', role: 'reviewer', shops: [] });
+    expect((await request(app).get('/api/me').set(auth)).body).toEqual({ subject: 'alice@example.com', name: 'Alice Li', role: 'reviewer', shops: [] });
     // A is restricted since 2026-10-06 (the small world); the data's last day is 2026-10-08.
     const decided = await request(app)
       .post('/api/shops/A/decisions')

@@ -99,7 +99,8 @@ function Header({ me, date, health }: { me: Me | undefined; date: string | null;
         <LangToggle />
         {me && (
           <span className="who" data-testid="signed-in-as">
-            {t(`role.${me.role}`)} · <span className="mono">{me.subject}</span>
+            {t(`role.${me.role}`)} · {me.name && <span data-testid="signed-in-name">{me.name} </span>}
+            <span className="mono">{me.subject}</span>
           </span>
         )}
         <button type="button" className="button button-quiet" onClick={() => signOut()}>

@@ -18,6 +18,7 @@ import { policyRoutes } from './routes/policy.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import type { AppContext } from './context.js';
+import { BearerVerifier, OidcVerifier, type OidcSettings } from '../auth/oidc.js';
 import { LatestDay } from '../read/latest.js';
 import { installAlerts } from '../alerts/events.js';
 
@@ -35,6 +36,10 @@ export interface AppOptions {
   minPeerShops?: number;
   /** Webhook hosts allowed on private or loopback addresses (default: WEBHOOK_ALLOW_HOSTS). */
   webhookAllowHosts?: readonly string[];
+  /** Sign-in with the organisation's identity provider: its tokens are accepted beside ours (README, OIDC). */
+  oidc?: OidcSettings | OidcVerifier;
+  /** An identity provider served by this app (the demo's, `oidc-provider`): mounted at `path`, before everything else. */
+  oidcProvider?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => unknown };
 }
 
 export function createApp(options: AppOptions): Express {
@@ -46,6 +51,11 @@ export function createApp(options: AppOptions): Express {
   const ctx: AppContext = { db: options.db, secret: options.secret, latest, minPeerShops: options.minPeerShops };
   const app = express();
   app.disable('x-powered-by');
+  const oidcVerifier = options.oidc === undefined ? null : options.oidc instanceof OidcVerifier ? options.oidc : new OidcVerifier(options.oidc);
+  const oidcProvider = options.oidcProvider;
+  // The demo provider answers its own requests (its pages, its JSON, its CORS), outside our security
+  // headers and body parser; its sign-in pages are not the dashboard.
+  if (oidcProvider) app.use(oidcProvider.path, (req, res) => void oidcProvider.handler(req, res));
   app.use((_req, res, next) => {
     if (options.isStopping?.()) res.setHeader('Connection', 'close');
     next();
@@ -76,7 +86,15 @@ export function createApp(options: AppOptions): Express {
   app.use(
     helmet({
       // No upgrade-insecure-requests: the dashboard is often served over plain http on localhost.
-      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'upgrade-insecure-requests': null } },
+      contentSecurityPolicy: {
+        directives: {
+          'img-src': ["'self'", 'data:'],
+          'script-src': ["'self'"],
+          // The dashboard talks to the identity provider (discovery, the token endpoint) from the browser.
+          'connect-src': ["'self'", ...(oidcVerifier ? [new URL(oidcVerifier.settings.issuer).origin] : [])],
+          'upgrade-insecure-requests': null,
+        },
+      },
       strictTransportSecurity: false,
     }),
   );
@@ -86,7 +104,7 @@ export function createApp(options: AppOptions): Express {
   const publicRoutes = express.Router();
   const privateRoutes = express.Router();
   const registry = new ApiRegistry(publicRoutes, privateRoutes);
-  systemRoutes(registry, ctx);
+  systemRoutes(registry, ctx, { oidc: oidcVerifier?.settings ?? null });
   shopRoutes(registry, ctx);
   governanceRoutes(registry, ctx);
   policyRoutes(registry, ctx);
@@ -108,7 +126,7 @@ export function createApp(options: AppOptions): Express {
     handler: (_req, _res, next) => next(tooMany()),
   });
   api.use(
-    authenticate(options.secret, {
+    authenticate(new BearerVerifier(options.secret, oidcVerifier), {
       lockedOut: async (req) => ((await failures.getKey(clientKey(req)))?.totalHits ?? 0) >= limit,
       countFailure: failures,
       tooMany,

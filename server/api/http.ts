@@ -1,7 +1,8 @@
 // The small pieces every route uses: typed input parsing, authentication, JSON errors.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { AuthError, canReadShop, TokenVerifier, type Principal, type Role } from '../auth/tokens.js';
+import { AuthError, canReadShop, type Principal, type Role } from '../auth/tokens.js';
+import { BearerVerifier, ProviderUnavailableError } from '../auth/oidc.js';
 
 import { HttpError, badRequest, forbidden } from '../errors.js';
 
@@ -39,11 +40,13 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
  * Requires a valid bearer token; 401 otherwise, each failure counted (429 past the limit). A token
- * verified once is taken from a bounded cache until its expiry (TokenVerifier), so a request with a
- * known token costs a Map lookup, not an HMAC and a claims parse.
+ * verified once is taken from a bounded cache until its expiry (TokenVerifier, OidcVerifier), so a request
+ * with a known token costs a Map lookup, not an HMAC or a signature check. Our HS256 tokens and, when OIDC
+ * is configured, the identity provider's (told apart by `iss`) are accepted; when the provider cannot be
+ * reached to check a token of its own, the answer is 503 (not counted as a failed authentication).
  */
-export function authenticate(secret: Uint8Array, limit: FailedAuthLimit): RequestHandler {
-  const verifier = new TokenVerifier(secret);
+export function authenticate(verifier: Uint8Array | BearerVerifier, limit: FailedAuthLimit): RequestHandler {
+  const bearer = verifier instanceof BearerVerifier ? verifier : new BearerVerifier(verifier);
   return async (req, res, next) => {
     if (await limit.lockedOut(req)) return next(limit.tooMany());
     const fail = (message: string) => limit.countFailure(req, res, (error?: unknown) => next(error ?? new HttpError(401, 'unauthorized', message)));
@@ -51,8 +54,9 @@ export function authenticate(secret: Uint8Array, limit: FailedAuthLimit): Reques
     const match = BEARER.exec(header);
     if (!match) return fail('missing bearer token (Authorization: Bearer TOKEN)');
     try {
-      req.principal = await verifier.verify(match[1]);
+      req.principal = await bearer.verify(match[1]);
     } catch (error) {
+      if (error instanceof ProviderUnavailableError) return next(new HttpError(503, 'identity_provider_unavailable', error.message));
       return fail(error instanceof AuthError ? error.message : 'the token is not valid');
     }
     next();
@@ -100,8 +104,8 @@ export function errorHandler(logError: (error: unknown, req: Request) => void) {
 
 export const REDACTED = '[redacted]';
 
-/** Query parameters whose values are secrets: token, access_token, id_token, api_key, password, … */
-const SECRET_PARAM = /token|secret|passw|jwt|api[-_]?key|signature/i;
+/** Query parameters whose values are secrets: token, access_token, id_token, api_key, password, an OAuth code, … */
+const SECRET_PARAM = /token|secret|passw|jwt|api[-_]?key|signature|^code$|code_verifier/i;
 /** A JWT anywhere in a string (its header always begins with `{"`, base64url "eyJ"). */
 const JWT_LIKE = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 /** Headers whose values are credentials. */
