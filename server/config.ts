@@ -2,6 +2,7 @@
 // The README's "Configuration" table mirrors this file.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OidcSettings } from './auth/oidc.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,6 +63,53 @@ export interface Config {
 /** MIN_PEER_SHOPS (default 5): below it a seller sees that the category is too small to compare; 0 turns the rule off. */
 export function minPeerShopsFromEnv(): number {
   return intFromEnv('MIN_PEER_SHOPS', 5, 0, 1_000_000);
+}
+
+/** QUEUE_SERVICE_DAYS (default 3): a queued shop not decided this many days after it entered the queue is marked past its service time. */
+export function queueServiceDaysFromEnv(): number {
+  return intFromEnv('QUEUE_SERVICE_DAYS', 3, 1, 365);
+}
+
+/**
+ * Sign-in with the organisation's identity provider (README "Sign-in with your identity provider (OIDC)").
+ * `settings` is null without OIDC_ISSUER. `demo`: DEMO_OIDC — `on` (1) runs the built-in demo provider at
+ * /oidc, `off` (0) never, `auto` (unset) only while the database holds nothing but the demo data set.
+ */
+export function oidcFromEnv(env: NodeJS.ProcessEnv = process.env): { settings: OidcSettings | null; demo: 'auto' | 'on' | 'off' } {
+  const raw = (env.DEMO_OIDC ?? '').trim().toLowerCase();
+  const demo = raw === '' || raw === 'auto' ? 'auto' : /^(1|on|true|yes)$/.test(raw) ? 'on' : /^(0|off|false|no)$/.test(raw) ? 'off' : null;
+  if (demo === null) throw new Error(`DEMO_OIDC=${env.DEMO_OIDC}: expected 1 (on), 0 (off) or nothing (auto: only on the demo data set)`);
+  const issuer = (env.OIDC_ISSUER ?? '').trim();
+  if (!issuer) return { settings: null, demo };
+  if (demo === 'on') throw new Error('DEMO_OIDC=1 and OIDC_ISSUER are both set: use your identity provider or the demo one, not both');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`OIDC_ISSUER=${issuer}: expected the provider's issuer URL, e.g. https://login.example.com/realms/governance`);
+  }
+  if (url.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    throw new Error(`OIDC_ISSUER=${issuer}: an identity provider must be reached over https (http only on localhost)`);
+  const clientId = (env.OIDC_CLIENT_ID ?? '').trim();
+  if (!clientId) throw new Error('OIDC_CLIENT_ID is not set: the client id of the dashboard registered at the identity provider (OIDC_ISSUER is set)');
+  const apiToken = (env.OIDC_API_TOKEN ?? 'access_token').trim();
+  if (apiToken !== 'access_token' && apiToken !== 'id_token') throw new Error(`OIDC_API_TOKEN=${apiToken}: expected access_token or id_token`);
+  const setting = (name: string, fallback: string) => (env[name] ?? '').trim() || fallback;
+  return {
+    demo,
+    settings: {
+      issuer,
+      clientId,
+      audience: setting('OIDC_AUDIENCE', clientId),
+      scopes: setting('OIDC_SCOPES', 'openid email profile'),
+      apiToken,
+      roleClaim: setting('OIDC_ROLE_CLAIM', 'iw_role'),
+      shopsClaim: setting('OIDC_SHOPS_CLAIM', 'iw_shops'),
+      subjectClaim: setting('OIDC_SUBJECT_CLAIM', 'email'),
+      nameClaim: setting('OIDC_NAME_CLAIM', 'name'),
+      displayName: setting('OIDC_DISPLAY_NAME', url.host),
+    },
+  };
 }
 
 export function loadConfig(): Config {

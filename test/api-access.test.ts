@@ -11,6 +11,7 @@ import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import type { Database } from '../server/db/database.js';
 import { LAST_DAY, SECRET, buildSmallWorld, makeTokens, type Tokens } from './fixtures/small-world.js';
+import { HEADERS, caseRow, ingest, tempDir, writeCsv } from './helpers.js';
 
 type Method = 'get' | 'post' | 'delete';
 type Access = 'public' | 'any' | 'shop' | 'seller-shop' | 'reviewer' | 'admin';
@@ -66,6 +67,8 @@ function urlFor(template: string, values: { shopId: string; appealId: number }):
     if (name === 'shopId') return encodeURIComponent(values.shopId);
     if (name === 'appealId') return String(values.appealId);
     if (name === 'subscriptionId') return String(subscriptionA);
+    // A case of the shop asked about (B's is added in beforeAll: the small world gives B no case).
+    if (name === 'caseId') return { A: 'a1', B: 'b1', C: 'c1' }[values.shopId] ?? 'a1';
     throw new Error(`no value for path parameter ${name} in ${template}`);
   });
 }
@@ -87,6 +90,13 @@ beforeAll(async () => {
   for (const [p, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) ops.push({ method: method as Method, path: p, access: op['x-access'], op });
   }
+
+  // One case for B (excluded, so B's numbers stay as the small world has them), for the routes that take a case id.
+  const dir = tempDir();
+  writeCsv(dir, 'interventions.csv', HEADERS.interventions, [
+    caseRow('b1', 'B-2026-10-01-1', 'B', '2026-10-01T10:00:00+08:00', { excluded: 'true', exclusionReason: 'test' }),
+  ]);
+  expect((await ingest(db, [dir])).exitCode).toBe(0);
 
   // Real appeals, filed by the sellers of the two restricted shops, for the routes that take an appeal id.
   const a = await call('post', '/api/shops/A/appeals', tokens.sellerA, { text: 'We fixed the quality problem last week.' });

@@ -91,6 +91,7 @@ function baseBodies(): Record<string, Record<string, unknown> | null> {
   return {
     'post /api/shops/{shopId}/decisions': { action: 'note', reason: 'baseline note from the fuzz test' },
     'post /api/decisions/bulk': { shopIds: ['A'], action: 'note', reason: 'baseline bulk note from the fuzz test' },
+    'post /api/shops/{shopId}/review': { action: 'claim' },
     'post /api/shops/{shopId}/appeals': { text: 'baseline appeal from the fuzz test' },
     'post /api/appeals/{appealId}/answer': { decision: 'reject', reason: 'baseline answer' },
     'post /api/policy/simulate': { policy: structuredClone(DEFAULT_POLICY), date: LAST_DAY },
@@ -153,6 +154,7 @@ function urlOf(o: Op, pathValues: Record<string, string> = {}, query: [string, s
     if (name === 'shopId') return 'A';
     if (name === 'appealId') return String(appealId);
     if (name === 'subscriptionId') return String(subscriptionId);
+    if (name === 'caseId') return 'a1';
     throw new Error(`no value for path parameter ${name} of ${o.key}`);
   });
   const qs = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');

@@ -102,3 +102,21 @@ export async function apiDownload(path: string, params: QueryParams, fallbackNam
   setTimeout(() => URL.revokeObjectURL(url), 1000);
   return link.download;
 }
+
+/**
+ * Fetches an HTML page with the token (a printable case file) and shows it in a new tab. The tab is opened
+ * at once, inside the click, so that a pop-up blocker lets it through; it gets the page when it arrives.
+ */
+export async function apiOpenPage(path: string, params: QueryParams): Promise<void> {
+  const tab = window.open('', '_blank');
+  try {
+    const response = await send(path, { params }, 'text/html');
+    const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/html;charset=utf-8' }));
+    if (tab) tab.location.href = url;
+    else window.location.assign(url);
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (error) {
+    tab?.close();
+    throw error;
+  }
+}

@@ -3,8 +3,23 @@
 import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import type { FlaggedList, HealthSchema, ShopMetrics } from '../../server/contracts/metrics';
-import type { Breakdown, Cases, Decision, Forecast, Goods, History, Peers, Trend } from '../../server/contracts/shop';
-import type { Activation, Appeal, AuditEntry, AuditFilter, AuditPage, Categories, Platform, ShopSearch, Simulation } from '../../server/contracts/governance';
+import type { Breakdown, CaseDetail, Cases, Decision, Forecast, Goods, History, Peers, Trend } from '../../server/contracts/shop';
+import type {
+  Activation,
+  Appeal,
+  AuditEntry,
+  AuditFilter,
+  AuditPage,
+  Categories,
+  Platform,
+  QueueItem,
+  QueueList,
+  Review,
+  ReviewAction,
+  ShopReview,
+  ShopSearch,
+  Simulation,
+} from '../../server/contracts/governance';
 import type { Policy } from '../../server/contracts/policy';
 import type { Delivery, Subscription, SubscriptionBody } from '../../server/contracts/alerts';
 import { ApiError, apiDelete, apiGet, apiPost } from './api';
@@ -19,6 +34,8 @@ export interface Me {
   role: Role;
   shops: string[];
   subject: string;
+  /** The person's display name, when the token carries one (the identity provider's `name`). */
+  name?: string;
 }
 export interface PolicyVersion {
   version: string;
@@ -34,7 +51,8 @@ export interface PolicyInfo {
   versions: PolicyVersion[];
 }
 export type Level = ShopMetrics['level'];
-export type FlaggedSort = 'ratio' | 'rate' | 'interventions' | 'orders' | 'complaints' | 'consecutiveFlaggedDays' | 'level' | 'shopId';
+/** DESIGN §4's sort keys, and the shared queue's age (days since the shop entered the queue). */
+export type FlaggedSort = 'ratio' | 'rate' | 'interventions' | 'orders' | 'complaints' | 'consecutiveFlaggedDays' | 'level' | 'shopId' | 'age';
 export interface FlaggedParams {
   date: string;
   categoryId?: string;
@@ -42,11 +60,16 @@ export interface FlaggedParams {
   minRatio?: number;
   /** only: shops with an exemption in force; hide: those without. */
   exempt?: 'only' | 'hide';
+  /** The shared queue: by review state (mine: in review by me; unassigned: new) and by assignee. */
+  review?: ReviewFilter;
+  assignee?: string;
   sort: FlaggedSort;
   order: 'asc' | 'desc';
   limit: number;
   offset: number;
 }
+export type ReviewFilter = 'new' | 'in_review' | 'decided' | 'mine' | 'unassigned';
+export type { QueueItem, QueueList, Review, ReviewAction, ShopReview };
 export type AuditParams = AuditFilter;
 export type { AuditPage };
 export type AppealState = Appeal['state'];
@@ -175,6 +198,15 @@ export const casesQueryOptions = (shopId: string, date: string) =>
     queryFn: ({ signal }) => apiGet<Cases>(`/shops/${enc(shopId)}/cases`, { date }, signal),
   });
 
+export type { CaseDetail };
+/** One case as evidence (the case drawer): its order, timeline and why it counts on the date or not. */
+export const caseDetailQueryOptions = (shopId: string, caseId: string, date: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'case', caseId, { date }],
+    queryFn: ({ signal }) => apiGet<CaseDetail>(`/shops/${enc(shopId)}/cases/${enc(caseId)}`, { date }, signal),
+  });
+export const useCaseDetail = (shopId: string, caseId: string, date: string) => useQuery(caseDetailQueryOptions(shopId, caseId, date));
+
 export const breakdownQueryOptions = (shopId: string, date: string) =>
   queryOptions({
     queryKey: [...keys.shop(shopId), 'breakdown', { date }],
@@ -205,12 +237,46 @@ export const historyQueryOptions = (shopId: string) =>
     queryFn: ({ signal }) => apiGet<History>(`/shops/${enc(shopId)}/history`, undefined, signal),
   });
 
+/**
+ * The shared queue: several reviewers work it at once, so it is fresh for 5 s and polled every 10 s while
+ * shown (a claim by someone else appears within about 10 s, or at once after a reload).
+ */
+const SHARED_FRESHNESS = { staleTime: 5_000, refetchInterval: 10_000 } as const;
+
 export const flaggedQueryOptions = (params: FlaggedParams) =>
   queryOptions({
     queryKey: [...keys.flagged, params],
-    queryFn: ({ signal }) => apiGet<FlaggedList>('/flagged', { ...params, format: 'json' }, signal),
+    queryFn: ({ signal }) => apiGet<QueueList>('/flagged', { ...params, format: 'json' }, signal),
     placeholderData: keepPreviousData,
+    ...SHARED_FRESHNESS,
   });
+
+/** The shop's place in the shared queue (GET /api/shops/:shopId/review). */
+export const reviewQueryOptions = (shopId: string) =>
+  queryOptions({
+    queryKey: [...keys.shop(shopId), 'review'],
+    queryFn: ({ signal }) => apiGet<ShopReview>(`/shops/${enc(shopId)}/review`, undefined, signal),
+    ...SHARED_FRESHNESS,
+  });
+export const useReview = (shopId: string) => useQuery(reviewQueryOptions(shopId));
+
+/** Claim, release or assign a queued shop; the queue and the shop's review and audit are asked again. */
+export function useReviewAction(shopId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (action: ReviewAction) => apiPost<ShopReview>(`/shops/${enc(shopId)}/review`, action),
+    onSuccess: (answer) => {
+      client.setQueryData(reviewQueryOptions(shopId).queryKey, answer);
+      void client.invalidateQueries({ queryKey: keys.flagged });
+      void client.invalidateQueries({ queryKey: keys.audit });
+    },
+    // A conflict means someone else acted first: show what is true now.
+    onError: () => {
+      void client.invalidateQueries({ queryKey: keys.flagged });
+      void client.invalidateQueries({ queryKey: reviewQueryOptions(shopId).queryKey });
+    },
+  });
+}
 
 export const categoriesQueryOptions = (date: string) =>
   queryOptions({

@@ -1,7 +1,8 @@
 // Governance endpoints (reviewer; policy activation and upload: admin).
 import { z } from 'zod';
 import { IsoDate, LevelSchema } from './common.js';
-import { DecisionSchema } from './shop.js';
+import { CaseSchema, CaseWhySchema, CountBasisSchema, DecisionSchema, HistorySchema } from './shop.js';
+import { FLAGGED_SORTS, FlaggedQuery, ShopMetricsSchema } from './metrics.js';
 
 /** GET /api/categories?date= */
 export const CategoriesQuery = z.object({ date: IsoDate.optional() }).strict();
@@ -219,3 +220,98 @@ export const PlatformSchema = z.object({
   }),
 });
 export type Platform = z.infer<typeof PlatformSchema>;
+
+/**
+ * The shared queue: each queued shop's review state on its current queue entry (the first day of its run of
+ * days at a level other than none), the assignee, and how long it has waited.
+ */
+export const REVIEW_STATES = ['new', 'in_review', 'decided'] as const;
+export const ReviewSchema = z.object({
+  state: z.enum(REVIEW_STATES),
+  /** Who has it (claimed or assigned); null when nobody does. Kept after a decision: who worked it. */
+  assignee: z.string().nullable(),
+  /** When the assignee took it (ISO 8601, UTC). */
+  claimedAt: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  /** The first day of the shop's current run of days in the queue (level not none). */
+  enteredOn: IsoDate,
+  /** Whole days from enteredOn to the stat date (0 on the day it entered). */
+  ageDays: z.number().int(),
+  /** Not decided and ageDays at or past the service time (QUEUE_SERVICE_DAYS). */
+  pastService: z.boolean(),
+});
+export type Review = z.infer<typeof ReviewSchema>;
+
+/** GET /api/flagged (reviewer): DESIGN §4's query and items, plus the review filters and each item's review. */
+export const QUEUE_REVIEW_FILTERS = ['new', 'in_review', 'decided', 'mine', 'unassigned'] as const;
+/** DESIGN §4's sort keys, and `age`: the days since the shop entered the queue (desc: the longest waiting first). */
+export const QUEUE_SORTS = [...FLAGGED_SORTS, 'age'] as const;
+export type QueueSort = (typeof QUEUE_SORTS)[number];
+export const QueueQuery = FlaggedQuery.extend({
+  sort: z.enum(QUEUE_SORTS).default('level'),
+  /** new, in_review, decided; mine: in review by the caller; unassigned: nobody has it and it is not decided. */
+  review: z.enum(QUEUE_REVIEW_FILTERS).optional(),
+  /** Assigned to this person (exactly as shown): in review by them, or decided while theirs. */
+  assignee: z.string().trim().min(1).max(200).optional(),
+}).strict();
+export type QueueQuery = z.infer<typeof QueueQuery>;
+export const QueueItemSchema = ShopMetricsSchema.extend({ review: ReviewSchema });
+export type QueueItem = z.infer<typeof QueueItemSchema>;
+export const QueueListSchema = z.object({
+  total: z.number().int(),
+  items: z.array(QueueItemSchema),
+  /** The service time in days (QUEUE_SERVICE_DAYS). */
+  serviceDays: z.number().int(),
+});
+export type QueueList = z.infer<typeof QueueListSchema>;
+
+/** POST /api/shops/:shopId/review: claim (take it), release (give it back), assign (to a named colleague). */
+export const ReviewActionBody = z
+  .object({
+    action: z.enum(['claim', 'release', 'assign']),
+    /** assign: who gets it (required). */
+    assignee: z.string().trim().min(1).max(200).optional(),
+    /** Take it over although someone else has it (claim, assign, release). */
+    reassign: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => b.action !== 'assign' || b.assignee !== undefined, { message: 'an assignment needs the assignee', path: ['assignee'] });
+export type ReviewAction = z.infer<typeof ReviewActionBody>;
+
+/** GET/POST /api/shops/:shopId/review: the shop's queue entry on the last day with data (review null: not in the queue). */
+export const ShopReviewSchema = z.object({
+  shopId: z.string(),
+  date: IsoDate,
+  level: LevelSchema,
+  serviceDays: z.number().int(),
+  review: ReviewSchema.nullable(),
+});
+export type ShopReview = z.infer<typeof ShopReviewSchema>;
+
+/**
+ * GET /api/shops/:shopId/case-file?date=&format=json|csv|html (reviewer): the shop's case file for the decision
+ * record — its numbers on the date, the restrictions in force and every restriction episode with the policy
+ * version that made it, the cases of the window with why each counts or not, the decisions, appeals, its place
+ * in the shared queue and the audit entries on the shop (oldest first).
+ */
+export const CaseFileQuery = z.object({ date: IsoDate.optional(), format: z.enum(['json', 'csv', 'html']).default('json') }).strict();
+export const CaseFileSchema = z.object({
+  shopId: z.string(),
+  shopName: z.string(),
+  categoryId: z.string(),
+  categoryName: z.string(),
+  date: IsoDate,
+  window: z.object({ from: IsoDate, to: IsoDate }),
+  countBasis: CountBasisSchema,
+  generatedAt: z.string(),
+  generatedBy: z.string(),
+  metrics: ShopMetricsSchema,
+  episodes: HistorySchema.shape.episodes,
+  cases: z.array(CaseSchema.extend({ why: CaseWhySchema, sameOrderAs: z.string().nullable() })),
+  decisions: z.array(DecisionSchema),
+  appeals: z.array(AppealSchema),
+  review: ShopReviewSchema,
+  audit: z.array(AuditEntrySchema),
+});
+export type CaseFile = z.infer<typeof CaseFileSchema>;

@@ -240,3 +240,76 @@ export const GoodsSchema = z.object({
 });
 export type Goods = z.infer<typeof GoodsSchema>;
 export type GoodsItem = z.infer<typeof GoodsItemSchema>;
+
+/**
+ * GET /api/shops/:shopId/cases/:caseId?date= — one case as evidence: its order (paid time, amount, goods), its
+ * timeline as far as the data records it, and why it counts on the date or not. Raw tables keep the latest
+ * version of a case (a re-sent row replaces it), so status, outcome and exclusion are those of the last version
+ * received (`dataAsOf`: when the data was last loaded); earlier versions are not kept.
+ */
+export const CaseDetailQuery = z.object({ date: IsoDate.optional() }).strict();
+/**
+ * Why a case counts on the date or not: counted (it makes its order an intervention order of the window);
+ * same_order_counted (an earlier case on the same order already counts it: an order counts once); complaint
+ * (counted in the complaints, never in the rate); excluded; order_missing (under order_paid a case counts on its
+ * order's paid day: no order, no day); outside_window (it counts on a day outside the window).
+ */
+export const CaseWhySchema = z.enum(['counted', 'same_order_counted', 'complaint', 'excluded', 'order_missing', 'outside_window']);
+export type CaseWhy = z.infer<typeof CaseWhySchema>;
+export const CaseWhyDetailSchema = z.object({
+  reason: CaseWhySchema,
+  /** Whether this case makes its order count on the date (in the rate, or for a complaint in the complaints). */
+  counts: z.boolean(),
+  /** The day it counts on under the count basis (null: it cannot count). */
+  countsOn: IsoDate.nullable(),
+  /** The stat dates whose window holds countsOn: the days it counts on (null: it counts nowhere). */
+  countedDays: z.object({ from: IsoDate, to: IsoDate }).nullable(),
+  /** same_order_counted (or a second complaint on an order): the case that counts the order. */
+  sameOrderAs: z.string().nullable(),
+});
+export const CaseEventSchema = z.object({
+  /** paid, opened, status (current), outcome, excluded, leaves_window (the first day it no longer counts). */
+  event: z.enum(['paid', 'opened', 'status', 'outcome', 'excluded', 'leaves_window']),
+  /** A timestamp (ISO 8601, UTC) when recorded; null for what the data holds without a time. */
+  at: z.string().nullable(),
+  day: IsoDate.nullable(),
+  value: z.string().nullable(),
+});
+export const CaseDetailSchema = z.object({
+  shopId: z.string(),
+  caseId: z.string(),
+  date: IsoDate,
+  window: z.object({ from: IsoDate, to: IsoDate }),
+  countBasis: CountBasisSchema,
+  case: z.object({
+    caseId: z.string(),
+    orderId: z.string(),
+    kind: z.enum(['intervention', 'complaint']),
+    reason: z.string().nullable(),
+    openedAt: z.string(),
+    openedDay: IsoDate,
+    status: z.enum(['open', 'closed']),
+    outcome: z.string().nullable(),
+    excluded: z.boolean(),
+    exclusionReason: z.string().nullable(),
+  }),
+  order: z.object({
+    orderId: z.string(),
+    /** Whether the order is in the data. */
+    known: z.boolean(),
+    paidAt: z.string().nullable(),
+    paidDay: IsoDate.nullable(),
+    amount: z.number().nullable(),
+    goodsId: z.string().nullable(),
+    goodsName: z.string().nullable(),
+  }),
+  timeline: z.array(CaseEventSchema),
+  why: CaseWhyDetailSchema,
+  /** The other cases on the same order (any kind), each with its own why on the date. */
+  otherCases: z.array(
+    z.object({ caseId: z.string(), kind: z.enum(['intervention', 'complaint']), openedDay: IsoDate, excluded: z.boolean(), why: CaseWhySchema }),
+  ),
+  /** When data was last loaded (the status, outcome and exclusion are as of then); null: not recorded. */
+  dataAsOf: z.string().nullable(),
+});
+export type CaseDetail = z.infer<typeof CaseDetailSchema>;

@@ -14,6 +14,7 @@ import { refreshMetrics } from '../pipeline/refresh.js';
 import { dataRange, shopMetricsOn } from '../read/queries.js';
 import { appendAudit, nextId } from './audit.js';
 import { recordAppealAnswered } from '../alerts/events.js';
+import { markDecided } from './review.js';
 
 interface ActiveEpisode {
   start: string;
@@ -71,6 +72,8 @@ export async function decide(
       role: who.role,
     },
   );
+  // The shared queue: the shop's queue entry as the reviewer saw it (before an early lift recomputes the day) is decided.
+  await markDecided(conn, who, shopId, day, episode);
   if (body.action === 'lift_early' && options.refresh !== false) await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
     decisionId: id,

@@ -22,6 +22,9 @@ export const AUDIT_ACTIONS = [
   'appeal.rejected',
   'policy.activated',
   'ingest.upload',
+  'review.claim',
+  'review.release',
+  'review.assign',
 ];
 
 /** The details of an entry as short "key: value" pairs (reason first: it is what a reader wants). */
@@ -37,7 +40,8 @@ export function detailPairs(details: Record<string, unknown>): [string, string][
 function useActionLabel(): (action: string) => string {
   const { t, i18n } = useTranslation();
   return (action) => {
-    const key = `audit.actions.${action}`;
+    // The shared queue's actions are labelled in its own block of the locales.
+    const key = action.startsWith('review.') ? `review.auditAction.${action.slice('review.'.length)}` : `audit.actions.${action}`;
     const label: unknown = i18n.exists(key) ? t(key, { returnObjects: true }) : undefined;
     return typeof label === 'string' ? label : action;
   };
@@ -190,6 +194,11 @@ export function AuditDetails({ entry }: { entry: AuditEntry }) {
       const fields = (d.changed as unknown[]).map((f) => t(`gov.field.${String(f)}`, { defaultValue: String(f) })).join(lang === 'zh' ? '、' : ', ');
       lines.push(t('gov.audit.changedOnly', { fields }));
     }
+  } else if (kind === 'review' && ['claim', 'release', 'assign'].includes(verb)) {
+    const to = obj(d.to);
+    const from = obj(d.from);
+    lines.push(t(`review.audit.${verb}`, { actor, shop, to: str(to?.assignee) ?? '—', from: str(from?.assignee) ?? '—' }));
+    if (str(d.enteredOn)) lines.push(t('review.audit.entry', { date: day(d.enteredOn) }));
   } else if (entry.action === 'ingest.upload') {
     lines.push(
       t('gov.audit.upload', {

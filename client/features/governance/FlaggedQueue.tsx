@@ -1,8 +1,8 @@
 // The queue of shops at a level on the stat date: sorted and filtered by the server, paged, exportable.
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowData } from '@tanstack/react-table';
+import { createColumnHelper, getCoreRowModel, useReactTable, type ColumnDefTemplate, type RowData } from '@tanstack/react-table';
 import { apiDownload, ApiError } from '../../lib/api';
 import { formatDate, formatNumber, formatPercent, formatRatio } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
@@ -19,8 +19,11 @@ import {
   type FlaggedParams,
   type FlaggedSort,
   type Policy,
+  type QueueItem,
+  type ReviewFilter,
   type ShopMetrics,
 } from '../../lib/queries';
+import { ReviewAgeCell, ReviewButton, ReviewStateCell } from './ReviewControls';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
 import { DEFAULT_POLICY } from '../../lib/policy';
 import { Pager } from './Pager';
@@ -36,8 +39,16 @@ declare module '@tanstack/react-table' {
   }
 }
 
-const SORTS: readonly FlaggedSort[] = ['ratio', 'rate', 'interventions', 'orders', 'complaints', 'consecutiveFlaggedDays', 'level', 'shopId'];
+const SORTS: readonly FlaggedSort[] = ['ratio', 'rate', 'interventions', 'orders', 'complaints', 'consecutiveFlaggedDays', 'level', 'shopId', 'age'];
 const LEVELS = ['warning', 'restricted', 'severe'] as const;
+const REVIEW_FILTERS: readonly ReviewFilter[] = ['new', 'in_review', 'decided', 'mine', 'unassigned'];
+const REVIEW_FILTER_LABEL: Record<ReviewFilter, string> = {
+  new: 'review.filterNew',
+  in_review: 'review.filterInReview',
+  decided: 'review.filterDecided',
+  mine: 'review.filterMine',
+  unassigned: 'review.filterUnassigned',
+};
 
 /** The queue's parameters from the address (sort, order, filters, page). */
 export function useFlaggedParams(date: string): FlaggedParams & { page: number } {
@@ -51,6 +62,8 @@ export function useFlaggedParams(date: string): FlaggedParams & { page: number }
     level: LEVELS.includes(level as (typeof LEVELS)[number]) ? (level as (typeof LEVELS)[number]) : undefined,
     minRatio: url.get('minRatio') !== undefined && Number.isFinite(minRatio) && minRatio >= 0 ? minRatio : undefined,
     exempt: oneOf(url.get('exempt'), ['only', 'hide', ''] as const, '') || undefined,
+    review: oneOf(url.get('review'), [...REVIEW_FILTERS, ''] as const, '') || undefined,
+    assignee: url.get('assignee')?.trim() || undefined,
     sort: oneOf(url.get('sort'), SORTS, 'level'),
     order: oneOf(url.get('order'), ['asc', 'desc'] as const, 'desc'),
     limit: PAGE_SIZE,
@@ -67,6 +80,8 @@ function Filters({ params }: { params: FlaggedParams }) {
   const levelId = useId();
   const ratioId = useId();
   const exemptId = useId();
+  const reviewId = useId();
+  const assigneeId = useId();
   const [ratioText, setRatioText] = useState(params.minRatio === undefined ? '' : String(params.minRatio));
 
   // The ratio is typed: commit it to the address once typing pauses.
@@ -140,6 +155,29 @@ function Filters({ params }: { params: FlaggedParams }) {
         </select>
       </div>
       <div className="field">
+        <label htmlFor={reviewId}>{t('review.filter')}</label>
+        <select id={reviewId} data-testid="filter-review" value={params.review ?? ''} onChange={(e) => url.set({ review: e.target.value || null, page: null })}>
+          <option value="">{t('review.filterAll')}</option>
+          {REVIEW_FILTERS.map((f) => (
+            <option key={f} value={f}>
+              {t(REVIEW_FILTER_LABEL[f])}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={assigneeId}>{t('review.assignee')}</label>
+        <input
+          id={assigneeId}
+          key={params.assignee ?? ''}
+          data-testid="filter-assignee"
+          defaultValue={params.assignee ?? ''}
+          placeholder={t('review.assigneePlaceholder')}
+          onBlur={(e) => url.set({ assignee: e.target.value.trim() || null, page: null })}
+          onKeyDown={(e) => e.key === 'Enter' && url.set({ assignee: e.currentTarget.value.trim() || null, page: null })}
+        />
+      </div>
+      <div className="field">
         <label htmlFor={ratioId}>{t('queue.minRatio')}</label>
         <input
           id={ratioId}
@@ -176,7 +214,17 @@ function SortHeader({ id, label, params }: { id: FlaggedSort; label: string; par
   );
 }
 
-const column = createColumnHelper<ShopMetrics>();
+const column = createColumnHelper<QueueItem>();
+
+/**
+ * A column's header or cell as elements, by calling it. flexRender would mount it as a component whose type is
+ * the function itself: the columns are made anew with each refetch or selection, so every cell would be
+ * unmounted and mounted again — a refused claim's message (which names who has the shop) vanished at the
+ * refetch the refusal starts, and a checkbox lost the keyboard focus. No cell function calls a hook.
+ */
+function renderPart<P extends object>(part: ColumnDefTemplate<P> | undefined, props: P): ReactNode {
+  return typeof part === 'function' ? (part(props) as ReactNode) : (part ?? null);
+}
 
 /** What a reviewer should know about a row: an exemption, a lift that is near, why a shop not judged today is listed. */
 export function RowNote({ metrics: m, policy }: { metrics: ShopMetrics; policy: Policy | undefined }) {
@@ -231,11 +279,16 @@ function QueueTable({
   params,
   categoryNames,
   selection,
+  me,
+  serviceDays,
 }: {
-  items: ShopMetrics[];
+  /** Items answered by a server without the shared queue carry no review: those cells show a dash. */
+  items: (ShopMetrics & { review?: QueueItem['review'] })[];
   params: FlaggedParams;
   categoryNames: Map<string, string>;
   selection: Selection;
+  me?: string;
+  serviceDays?: number;
 }) {
   const { t } = useTranslation();
   const lang = useLang();
@@ -298,6 +351,24 @@ function QueueTable({
           </a>
         ),
       }),
+      column.display({
+        id: 'review',
+        header: t('review.column'),
+        meta: { className: 'cell-review' },
+        cell: (info) => (
+          <>
+            <ReviewStateCell review={info.row.original.review} me={me} />{' '}
+            <ReviewButton shopId={info.row.original.shopId} review={info.row.original.review} me={me} />
+          </>
+        ),
+      }),
+      column.display({
+        id: 'age',
+        header: t('review.age'),
+        // Sorted by the server (sort=age): the longest waiting first.
+        meta: { sort: 'age', className: 'nowrap' },
+        cell: (info) => <ReviewAgeCell review={info.row.original.review} serviceDays={serviceDays} compact />,
+      }),
       column.accessor('categoryId', { header: t('queue.category'), cell: (info) => categoryNames.get(info.getValue()) ?? info.getValue() }),
       column.accessor('level', { header: t('metric.level'), meta: { sort: 'level' }, cell: (info) => <LevelBadge level={info.getValue()} /> }),
       column.accessor('ratio', { header: t('metric.ratio'), meta: { sort: 'ratio', numeric: true }, cell: (info) => formatRatio(info.getValue(), lang) }),
@@ -337,10 +408,10 @@ function QueueTable({
         cell: (info) => <RowNote metrics={info.row.original} policy={policyOf(info.row.original.policyVersion)} />,
       }),
     ],
-    [t, lang, url, categoryNames, policyOf, selection, items, allSelected],
+    [t, lang, url, categoryNames, policyOf, selection, items, allSelected, me, serviceDays],
   );
   const table = useReactTable({
-    data: items,
+    data: items as QueueItem[],
     columns,
     getCoreRowModel: getCoreRowModel(),
     manualSorting: true,
@@ -360,7 +431,7 @@ function QueueTable({
                 const sorted = meta?.sort && params.sort === meta.sort ? (params.order === 'asc' ? 'ascending' : 'descending') : undefined;
                 return (
                   <th key={header.id} scope="col" aria-sort={sorted} className={meta?.numeric ? 'num' : undefined}>
-                    {meta?.sort ? <SortHeader id={meta.sort} label={label} params={params} /> : flexRender(header.column.columnDef.header, header.getContext())}
+                    {meta?.sort ? <SortHeader id={meta.sort} label={label} params={params} /> : renderPart(header.column.columnDef.header, header.getContext())}
                   </th>
                 );
               })}
@@ -369,12 +440,19 @@ function QueueTable({
         </thead>
         <tbody>
           {table.getRowModel().rows.map((row) => (
-            <tr key={row.id} data-shop-id={row.id} data-exempted={row.original.restrictions.some((r) => r.exemptUntil) || undefined}>
+            <tr
+              key={row.id}
+              data-shop-id={row.id}
+              data-exempted={row.original.restrictions.some((r) => r.exemptUntil) || undefined}
+              data-review-state={row.original.review?.state}
+              data-past-service={row.original.review?.pastService || undefined}
+              className={row.original.review?.pastService ? 'row-past-service' : undefined}
+            >
               {row.getVisibleCells().map((cell) => {
                 const meta = cell.column.columnDef.meta;
                 return (
                   <td key={cell.id} className={meta?.numeric ? 'num' : meta?.className}>
-                    {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    {renderPart(cell.column.columnDef.cell, cell.getContext())}
                   </td>
                 );
               })}
@@ -416,7 +494,7 @@ function ExportButton({ params }: { params: FlaggedParams }) {
 const BULK_ACTIONS: DecisionAction[] = ['confirm', 'exempt', 'lift_early', 'note'];
 
 /** One decision with one reason on the selected shops: each recorded and audited on its own. */
-function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; onDone: () => void }) {
+function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; onDone: (recorded: number) => void }) {
   const { t } = useTranslation();
   const lang = useLang();
   const bulk = useBulkDecision();
@@ -454,11 +532,6 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
       <button type="button" className="button button-primary" disabled={!ready || bulk.isPending} onClick={() => setConfirming(true)} data-testid="bulk-decide">
         {t('queue.bulk.decide', { count: shopIds.length })}
       </button>
-      {bulk.isSuccess && (
-        <p role="status" className="field-ok">
-          {t('queue.bulk.done', { count: bulk.data.decisions.length })}
-        </p>
-      )}
       {bulk.isError && (
         <p role="alert" className="field-error">
           {bulk.error instanceof ApiError ? bulk.error.message : String(bulk.error)}
@@ -476,9 +549,9 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
               { shopIds, action, reason: reason.trim(), ...(action === 'exempt' ? { until } : {}) },
               {
                 onSettled: () => setConfirming(false),
-                onSuccess: () => {
+                onSuccess: (answer) => {
                   setReason('');
-                  onDone();
+                  onDone(answer.decisions.length);
                 },
               },
             )
@@ -498,7 +571,8 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
   );
 }
 
-export function FlaggedQueue({ date }: { date: string }) {
+/** `me`: the signed-in reviewer's subject (their own claims read "you" and offer Release). */
+export function FlaggedQueue({ date, me }: { date: string; me?: string }) {
   const { t } = useTranslation();
   const lang = useLang();
   const url = useUrlState();
@@ -507,6 +581,8 @@ export function FlaggedQueue({ date }: { date: string }) {
   const categories = useCategories(date);
   const categoryNames = useMemo(() => new Map((categories.data?.categories ?? []).map((c) => [c.categoryId, c.categoryName])), [categories.data]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // How many decisions the last bulk decision recorded: said after the bar (and the selection) is gone.
+  const [recorded, setRecorded] = useState<number | null>(null);
   const selection = useMemo<Selection>(
     () => ({
       selected,
@@ -535,8 +611,22 @@ export function FlaggedQueue({ date }: { date: string }) {
       <QueryState query={flagged} isEmpty={(data) => data.items.length === 0} empty={t('queue.empty', { date: formatDate(date, lang) })}>
         {(data) => (
           <div aria-busy={flagged.isFetching} className={flagged.isPlaceholderData ? 'stale' : undefined}>
-            {selected.size > 0 && <BulkBar shopIds={[...selected]} date={params.date} onDone={() => setSelected(new Set())} />}
-            <QueueTable items={data.items} params={params} categoryNames={categoryNames} selection={selection} />
+            {selected.size > 0 && (
+              <BulkBar
+                shopIds={[...selected]}
+                date={params.date}
+                onDone={(count) => {
+                  setSelected(new Set());
+                  setRecorded(count);
+                }}
+              />
+            )}
+            {selected.size === 0 && recorded !== null && (
+              <p role="status" className="field-ok" data-testid="bulk-done">
+                {t('queue.bulk.done', { count: recorded })}
+              </p>
+            )}
+            <QueueTable items={data.items} params={params} categoryNames={categoryNames} selection={selection} me={me} serviceDays={data.serviceDays} />
             <Pager page={page} pageSize={PAGE_SIZE} total={data.total} onPage={(next) => url.set({ page: next === 1 ? null : next })} />
           </div>
         )}

@@ -1,8 +1,9 @@
 // A reviewer's page for one shop: a sticky bar with the level, the restrictions (each with the policy version
 // that made it) and the decision at hand; then what the seller sees, the level timeline, appeals and audit.
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
+import { ApiError, apiDownload, apiOpenPage } from '../../lib/api';
 import { useTranslation } from 'react-i18next';
-import { formatNumber, formatPercent } from '../../lib/format';
+import { formatDate, formatNumber, formatPercent } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { useUrlState } from '../../lib/url-state';
 import { Section } from '../../lib/components/Section';
@@ -15,6 +16,7 @@ import { AppealsList } from './AppealsPanel';
 import { AuditTable } from './AuditLog';
 import { ShopSearch } from './ShopSearch';
 import { RestrictionVersions } from './RestrictionVersions';
+import { ReviewBar } from './ReviewControls';
 import ShopOverview from '../seller/ShopOverview';
 
 /** Where the shop stands among its category's judged shops, in a reviewer's words. */
@@ -30,7 +32,50 @@ function PeersLine({ shopId, date }: { shopId: string; date: string }) {
   );
 }
 
-function ActionBar({ shopId, date, onDecide }: { shopId: string; date: string; onDecide: () => void }) {
+/** The shop's case file for the decision record: a printable page (new tab) and a CSV download. */
+function CaseFileButtons({ shopId, date }: { shopId: string; date: string }) {
+  const { t } = useTranslation();
+  const lang = useLang();
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const run = (job: () => Promise<unknown>) => {
+    setState({ busy: true, error: null });
+    job().then(
+      () => setState({ busy: false, error: null }),
+      (error: unknown) => setState({ busy: false, error: error instanceof ApiError ? error.message : String(error) }),
+    );
+  };
+  const path = `/shops/${encodeURIComponent(shopId)}/case-file`;
+  return (
+    <span className="case-file" title={t('evidence.caseFileHint', { date: formatDate(date, lang) })}>
+      <button
+        type="button"
+        className="button"
+        disabled={state.busy}
+        onClick={() => run(() => apiOpenPage(path, { date, format: 'html' }))}
+        data-testid="case-file-print"
+      >
+        {t('evidence.caseFilePrint')}
+      </button>{' '}
+      <button
+        type="button"
+        className="button"
+        disabled={state.busy}
+        onClick={() => run(() => apiDownload(path, { date, format: 'csv' }, `case-file-${shopId}-${date}.csv`))}
+        data-testid="case-file-csv"
+      >
+        {t('evidence.caseFileCsv')}
+      </button>
+      {state.error && (
+        <span role="alert" className="field-error">
+          {' '}
+          {state.error}
+        </span>
+      )}
+    </span>
+  );
+}
+
+function ActionBar({ shopId, date, onDecide, me }: { shopId: string; date: string; onDecide: () => void; me?: string }) {
   const { t } = useTranslation();
   const metrics = useShopMetrics(shopId, date).data;
   return (
@@ -38,18 +83,20 @@ function ActionBar({ shopId, date, onDecide }: { shopId: string; date: string; o
       <div className="action-bar-head">
         <strong>{metrics?.shopName ?? shopId}</strong> <span className="mono muted">{shopId}</span> {metrics && <LevelBadge level={metrics.level} />}
         <span className="action-bar-buttons">
+          <CaseFileButtons shopId={shopId} date={date} />{' '}
           <button type="button" className="button button-primary" onClick={onDecide} data-testid="jump-decide">
             {t('gov.shop.decide')}
           </button>
         </span>
       </div>
+      <ReviewBar shopId={shopId} me={me} />
       {metrics && <RestrictionVersions restrictions={metrics.restrictions} date={date} testId="restriction-versions" />}
       <PeersLine shopId={shopId} date={date} />
     </div>
   );
 }
 
-export function ShopPage({ date, dataFrom }: { date: string; dataFrom?: string | null }) {
+export function ShopPage({ date, dataFrom, me }: { date: string; dataFrom?: string | null; me?: string }) {
   const { t } = useTranslation();
   const url = useUrlState();
   const shopId = url.get('shop');
@@ -71,7 +118,7 @@ export function ShopPage({ date, dataFrom }: { date: string; dataFrom?: string |
   return (
     <div className="shop-page" key={shopId}>
       <ShopSearch current={shopId} />
-      <ActionBar shopId={shopId} date={date} onDecide={decide} />
+      <ActionBar shopId={shopId} date={date} onDecide={decide} me={me} />
       <div ref={decisionRef} className="decision-at-hand">
         <DecisionForm shopId={shopId} shopName={metrics?.shopName} date={date} restrictions={metrics?.restrictions} />
       </div>

@@ -50,10 +50,10 @@ export default function Workbench({ me, date, dataFrom }: WorkbenchProps) {
           ))}
         </ul>
       </nav>
-      {tab === 'queue' && <FlaggedQueue date={date} />}
+      {tab === 'queue' && <FlaggedQueue date={date} me={me.subject} />}
       {tab === 'categories' && <CategoriesPanel date={date} />}
       {tab === 'platform' && <PlatformPanel date={date} />}
-      {tab === 'shop' && <ShopPage date={date} dataFrom={dataFrom} />}
+      {tab === 'shop' && <ShopPage date={date} dataFrom={dataFrom} me={me.subject} />}
       {tab === 'appeals' && <AppealsPanel date={date} />}
       {tab === 'simulator' && <PolicySimulator date={date} canActivate={me.role === 'admin'} />}
       {tab === 'audit' && <AuditLog />}

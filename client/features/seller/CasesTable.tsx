@@ -9,6 +9,7 @@ import { oneOf, useUrlState } from '../../lib/url-state';
 import { Section, TableScroll } from '../../lib/components/Section';
 import { QueryState } from '../../lib/components/QueryState';
 import { useCases, type Cases } from '../../lib/queries';
+import { CaseDrawer } from './CaseDrawer';
 
 type Case = Cases['cases'][number];
 const KINDS = ['all', 'intervention', 'complaint'] as const;
@@ -189,7 +190,7 @@ function Filters({ reasons }: { reasons: string[] }) {
   );
 }
 
-function CaseRows({ cases, all, byPaidDay }: { cases: Case[]; all: Case[]; byPaidDay: boolean }) {
+function CaseRows({ cases, all, byPaidDay, onOpen }: { cases: Case[]; all: Case[]; byPaidDay: boolean; onOpen: (caseId: string) => void }) {
   const { t } = useTranslation();
   const lang = useLang();
   const reasonLabel = useReasonLabel();
@@ -215,7 +216,19 @@ function CaseRows({ cases, all, byPaidDay }: { cases: Case[]; all: Case[]; byPai
         <tbody>
           {rows.map((c) => (
             <tr key={c.caseId} className={c.counted ? undefined : 'row-muted'} data-case-id={c.caseId} data-kind={c.kind} data-counted={String(c.counted)}>
-              <td className="mono">{c.caseId}</td>
+              <td className="mono">
+                {/* Opens the case drawer: the order, the timeline and why it counts or not. */}
+                <button
+                  type="button"
+                  className="case-link mono"
+                  style={{ background: 'none', border: 0, padding: 0, font: 'inherit', color: 'var(--accent)', textDecoration: 'underline', cursor: 'pointer' }}
+                  aria-label={t('evidence.open', { caseId: c.caseId })}
+                  onClick={() => onOpen(c.caseId)}
+                  data-testid={`case-open-${c.caseId}`}
+                >
+                  {c.caseId}
+                </button>
+              </td>
               <td className="mono">{c.orderId}</td>
               <td>{t(`cases.kinds.${c.kind}`)}</td>
               <td>{reasonLabel(c.reason)}</td>
@@ -252,6 +265,8 @@ export function CasesTable({ shopId, date, headline }: { shopId: string; date: s
   const reason = url.get('caseReason') ?? '';
   // From the goods panel: the cases of one goods' orders.
   const goods = url.get('caseGoods') ?? '';
+  // The case drawer's case, in the address (a link can open it; Back closes it).
+  const openCase = url.get('case');
   return (
     <Section
       title={t('cases.title')}
@@ -303,7 +318,8 @@ export function CasesTable({ shopId, date, headline }: { shopId: string; date: s
               <p className="muted" data-testid="cases-shown" data-shown={shown.length}>
                 {t('casesHelp.shown', { shown: shown.length, total: data.cases.length })}
               </p>
-              <CaseRows cases={shown} all={data.cases} byPaidDay={data.countBasis === 'order_paid'} />
+              <CaseRows cases={shown} all={data.cases} byPaidDay={data.countBasis === 'order_paid'} onOpen={(caseId) => url.set({ case: caseId })} />
+              {openCase && <CaseDrawer shopId={shopId} caseId={openCase} date={date} onClose={() => url.set({ case: null })} />}
             </>
           );
         }}

@@ -1,6 +1,6 @@
 // The governance workbench's reads and answers (reviewer; sellers may list their own appeals).
 import { z } from 'zod';
-import { FlaggedListSchema, FlaggedQuery } from '../../contracts/metrics.js';
+import { ShopParams } from '../../contracts/metrics.js';
 import {
   AppealAnswerBody,
   AppealSchema,
@@ -13,10 +13,16 @@ import {
   CategoriesSchema,
   PlatformQuery,
   PlatformSchema,
+  QueueListSchema,
+  QueueQuery,
+  ReviewActionBody,
+  ShopReviewSchema,
   ShopSearchQuery,
   ShopSearchSchema,
 } from '../../contracts/governance.js';
-import { flaggedShops } from '../../read/queries.js';
+import { reviewedQueue, shopReview } from '../../read/review.js';
+import { reviewShop } from '../../governance/review.js';
+import { queueServiceDaysFromEnv } from '../../config.js';
 import { categoriesOn } from '../../read/categories.js';
 import { searchShops } from '../../read/search.js';
 import { platformOverTime } from '../../read/platform.js';
@@ -26,28 +32,39 @@ import { readAudit } from '../../governance/audit.js';
 import { flaggedCsv } from '../csv.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
-import { badRequest } from '../http.js';
+import { badRequest, notFound } from '../http.js';
+import { shopExists } from '../../read/queries.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> {
+  if (!(await shopExists(conn, shopId))) throw notFound(`shop ${shopId} is not known`);
+}
 
 function shiftDay(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
+  // The shared queue's service time (QUEUE_SERVICE_DAYS): a shop not decided this many days after it entered is marked.
+  const serviceDays = queueServiceDaysFromEnv();
+
   api.add({
     method: 'get',
     path: '/flagged',
     access: 'reviewer',
-    query: FlaggedQuery,
-    response: FlaggedListSchema,
+    query: QueueQuery,
+    response: QueueListSchema,
     produces: ['text/csv'],
-    summary: 'The shops whose level on a date is not none; filter, sort, page; format=csv downloads them',
-    handler: async ({ query, res }) => {
+    summary:
+      'The shops whose level on a date is not none, each with its review (state, assignee, age in the queue, past the service time); filter (also by review state and assignee), sort, page; format=csv downloads them',
+    handler: async ({ query, res, who }) => {
+      const review = { viewer: who!.subject, serviceDays };
       // The latest day's queue is held in memory (rebuilt after each commit); other days are queried.
       const list =
-        ctx.latest?.flagged(query) ??
+        ctx.latest?.reviewed(query, review) ??
         (await ctx.db.read(async (conn) => {
           const range = await requireRange(conn);
-          return flaggedShops(conn, range, { ...query, date: statDate(range, query.date) });
+          return reviewedQueue(conn, range, { ...query, date: statDate(range, query.date) }, review);
         }));
       if (query.format === 'csv') {
         res
@@ -56,8 +73,35 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
           .send(flaggedCsv(list.items));
         return undefined;
       }
-      return list;
+      return { ...list, serviceDays };
     },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/shops/:shopId/review',
+    access: 'reviewer',
+    params: ShopParams,
+    response: ShopReviewSchema,
+    summary: "The shop's place in the shared queue on the last day with data: review state, assignee, age, past the service time (null: not in the queue)",
+    handler: ({ params }) =>
+      ctx.db.read(async (conn) => {
+        await knownShop(conn, params.shopId);
+        return shopReview(conn, await requireRange(conn), params.shopId, serviceDays);
+      }),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/shops/:shopId/review',
+    access: 'reviewer',
+    params: ShopParams,
+    body: ReviewActionBody,
+    response: ShopReviewSchema,
+    status: 200,
+    summary:
+      'Claim a queued shop (in review, yours), release it, or assign it to a named colleague; claiming one someone else has is 409 naming them unless reassign; each an audit entry naming the person',
+    handler: ({ params, body, who }) => ctx.db.write((conn) => reviewShop(conn, who!, params.shopId, body, serviceDays)),
   });
 
   api.add({
