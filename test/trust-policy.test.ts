@@ -257,6 +257,36 @@ describe('3. simulation predicts activation exactly', () => {
     expect(actBad.body.message).toBe(simBad.body.message);
   });
 
+  it('on a date before the effective day predicts no change; on an earlier date after it, that date', async () => {
+    const w = await world();
+    await w.load('2026-09-01', '2026-10-08', FIRST_CASES);
+    const candidate = policy({ version: 'strict-20c', flagRatio: 20 });
+    const stored = { A: (await shopDay(w.db, 'A', '2026-10-06')).level, C: (await shopDay(w.db, 'C', '2026-10-06')).level };
+    expect(stored.A).toBe('restricted'); // restricted since 10-06 (above)
+    // Effective 10-07: on 10-06 the active version is still in force, so nothing changes.
+    const early = await request(w.app)
+      .post('/api/policy/simulate')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ policy: candidate, date: '2026-10-06', effectiveFrom: '2026-10-07' });
+    expect(early.status).toBe(200);
+    expect(early.body.changes).toEqual([]);
+    expect(early.body.categories).toHaveLength(1);
+    expect(early.body.categories[0].candidate.restricted).toBe(Object.values(stored).filter((l) => l === 'restricted').length);
+    expect(early.body.categories.map((c: { active: unknown; candidate: unknown }) => c.candidate)).toEqual(
+      early.body.categories.map((c: { active: unknown }) => c.active),
+    );
+    // Effective from the first day: on 10-06 nobody was ever flagged at ratio 20, so each shop at a level drops to none.
+    const between = await request(w.app)
+      .post('/api/policy/simulate')
+      .set('Authorization', `Bearer ${w.reviewer}`)
+      .send({ policy: candidate, date: '2026-10-06', effectiveFrom: '2026-09-01' });
+    expect(between.status).toBe(200);
+    const want = Object.entries(stored)
+      .filter(([, level]) => level !== 'none')
+      .map(([shop, level]) => [shop, level, 'none']);
+    expect(between.body.changes.map((c: { shopId: string; from: string; to: string }) => [c.shopId, c.from, c.to]).sort()).toEqual(want.sort());
+  });
+
   it('shows a structural candidate over the whole history and says it cannot be activated as it is', async () => {
     const w = await world();
     await w.load('2026-09-01', '2026-10-08', FIRST_CASES);

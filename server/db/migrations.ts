@@ -118,6 +118,24 @@ const MIGRATIONS: string[] = [
   ALTER TABLE orders ADD COLUMN goods_id VARCHAR;
   CREATE TABLE goods (goods_id VARCHAR NOT NULL, shop_id VARCHAR NOT NULL, goods_name VARCHAR NOT NULL);
   `,
+  // 7: the shared queue (server/governance/review.ts): one row per queue entry of a shop — the first day of its
+  // run of days at a level other than none (entered_on) — with its review state (in_review, decided; no row or
+  // 'new': nobody has it), the assignee and since when, and who decided and on which restriction episode (a
+  // later episode or an escalation the decider did not see reads as new again). A shop that leaves the queue
+  // and comes back has a new entry, so it starts as new. Every change is also an audit entry.
+  `
+  CREATE TABLE queue_reviews (
+    shop_id VARCHAR NOT NULL, entered_on DATE NOT NULL, state VARCHAR NOT NULL, assignee VARCHAR, claimed_at TIMESTAMPTZ,
+    decided_by VARCHAR, decided_at TIMESTAMPTZ, decided_episode_start DATE, decided_episode_level VARCHAR,
+    updated_by VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+  `,
+  // 8: per category and day, the shops with orders in the window: the small-category rule (server/read/privacy.ts)
+  // reads it instead of counting a category's shops in shop_day on every request. Filled from shop_day here.
+  `
+  ALTER TABLE category_day ADD COLUMN shops_with_orders INTEGER;
+  UPDATE category_day c SET shops_with_orders = coalesce(
+    (SELECT count(*) FROM shop_day d WHERE d.category_id = c.category_id AND d.day = c.day AND d.orders > 0), 0);
+  `,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

@@ -169,7 +169,9 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   const since = { from };
   if (full) await conn.run('DELETE FROM daily_orders');
   else await conn.run('DELETE FROM daily_orders WHERE day >= $from::DATE', since);
-  await conn.run('INSERT INTO daily_orders SELECT * FROM tmp_daily_orders');
+  // Stored in shop order, so that a shop's days (the forecast reads them) skip most row groups; a later
+  // partial refresh appends its few days at the end.
+  await conn.run(`INSERT INTO daily_orders SELECT * FROM tmp_daily_orders${full ? ' ORDER BY shop_id, day' : ''}`);
   await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
   await conn.run(sql.PERSIST_CATEGORY_DAY);
   if (full) await conn.run('DELETE FROM shop_day');

@@ -26,7 +26,12 @@ export async function simulatePolicy(
   const active = schedule.active;
   const plan = await planActivation(conn, candidate, effectiveFrom);
   try {
-    await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: sameStructure(active, candidate) });
+    // Activation recomputes from its effective day, resuming from the stored day before; the simulation does
+    // the same (from the date, if that is earlier: nothing before the effective day differs), so it costs what
+    // the activation's refresh costs, not a rebuild. A structural change recounts everything.
+    const same = sameStructure(active, candidate);
+    const from = same && plan.effectiveFrom !== null ? (plan.effectiveFrom < date ? plan.effectiveFrom : date) : null;
+    await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: same, from });
     const rows = await queryRows<{
       shop_id: string;
       shop_name: string;

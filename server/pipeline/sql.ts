@@ -115,8 +115,9 @@ CREATE OR REPLACE TEMP TABLE tmp_category_day AS
 SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orders, sum(interventions)::BIGINT AS interventions,
   sum(complaints)::BIGINT AS complaints,
   CASE WHEN $method = 'pooled' THEN CASE WHEN sum(orders) > 0 THEN sum(interventions) / sum(orders) END
-       ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END AS mean
-FROM tmp_shop_counts GROUP BY ALL`;
+       ELSE avg(CASE WHEN orders > 0 THEN interventions / orders END) END AS mean,
+  count(*) FILTER (WHERE orders > 0)::INTEGER AS shops_with_orders
+FROM tmp_shop_counts GROUP BY category_id, day`;
 
 /**
  * The numbers of the policy version in force on each day from $from to the last (tmp_policy_periods

@@ -302,12 +302,17 @@ export async function loadForecast(
     other_shops: number;
   }>(
     conn,
-    `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
-       (SELECT sum(o.interventions / o.orders) FROM shop_day o
-        WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
-       (SELECT count(*) FROM shop_day o
-        WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
-     FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
+    // The other shops' rates are read only under mean_of_shop_rates (the one method that needs them): a pass
+    // over the category's shops on that day, which the pooled mean does without.
+    schedule.on(date).categoryMean === 'mean_of_shop_rates'
+      ? `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
+           (SELECT sum(o.interventions / o.orders) FROM shop_day o
+            WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
+           (SELECT count(*) FROM shop_day o
+            WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
+         FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`
+      : `SELECT orders, interventions, category_orders, category_interventions, NULL::DOUBLE AS other_rate_sum, 0 AS other_shops
+         FROM shop_day WHERE shop_id = $shopId AND day = $date::DATE`,
     { shopId, date },
   );
   if (!today) return null;
@@ -325,22 +330,29 @@ export async function loadForecast(
      FROM shop_day WHERE shop_id = $shopId AND day <= $date::DATE ORDER BY day`,
     { shopId, date },
   );
+  // The shop's orders per day: the stored daily counts (in the policy's zone, as the metrics count them),
+  // or, for a what-if without some orders, the raw orders less those.
   const orderDays = await queryRows<{ day: string; n: number }>(
     conn,
-    `SELECT strftime(CAST(timezone($tz, paid_at) AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM orders
-     WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
-       AND NOT list_contains($without::VARCHAR[], order_id) GROUP BY ALL`,
-    { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },
+    withoutOrderIds.length === 0
+      ? `SELECT strftime(day, '%Y-%m-%d') AS day, orders AS n FROM daily_orders WHERE shop_id = $shopId AND day BETWEEN $from::DATE AND $date::DATE`
+      : `SELECT strftime(CAST(timezone($tz, paid_at) AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM orders
+         WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
+           AND NOT list_contains($without::VARCHAR[], order_id) GROUP BY ALL`,
+    withoutOrderIds.length === 0 ? { shopId, from, date } : { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },
   );
+  // Each counted intervention order's last counting day in the window; the orders are read only when cases
+  // count by their order's paid day.
+  const countedAt = active.countBasis === 'order_paid' ? 'o.paid_at' : 'c.opened_at';
   const caseDays = await queryRows<{ day: string }>(
     conn,
-    `SELECT strftime(max(CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE)), '%Y-%m-%d') AS day
-     FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
+    `SELECT strftime(max(CAST(timezone($tz, ${countedAt}) AS DATE)), '%Y-%m-%d') AS day
+     FROM cases c ${active.countBasis === 'order_paid' ? 'LEFT JOIN orders o ON o.order_id = c.order_id' : ''}
      WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded
-       AND CAST(timezone($tz, CASE WHEN $basis = 'order_paid' THEN o.paid_at ELSE c.opened_at END) AS DATE) BETWEEN $from::DATE AND $date::DATE
+       AND CAST(timezone($tz, ${countedAt}) AS DATE) BETWEEN $from::DATE AND $date::DATE
        AND NOT list_contains($without::VARCHAR[], c.order_id)
      GROUP BY c.order_id`,
-    { shopId, tz: active.timeZone, basis: active.countBasis, from, date, without: JSON.stringify(withoutOrderIds) },
+    { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },
   );
   // Without the what-if's orders the shop's window counts are those of the filtered rows; the category's
   // counts lose the same.

@@ -4,7 +4,7 @@
 // is told the category is too small to compare — a boolean and the minimum, never the count, which would
 // help solve — and every such figure is null or empty. Reviewers and admins see everything.
 //
-// The count is read from shop_day at request time (bound parameters only); the redaction is applied by the
+// The count is read from category_day (shops with orders, stored by each refresh) at request time (bound parameters only); the redaction is applied by the
 // routes, by role, to every answer, also those served from the in-memory latest day.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
@@ -20,9 +20,9 @@ export function isComparable(otherShopsWithOrders: number, minPeerShops: number)
 export async function otherShopsWithOrders(conn: DuckDBConnection, shopId: string, date: string): Promise<number> {
   const row = await queryOne<{ n: number }>(
     conn,
-    `SELECT count(o.shop_id)::INTEGER AS n
-     FROM shop_day me JOIN shop_day o ON o.category_id = me.category_id AND o.day = me.day AND o.shop_id <> me.shop_id AND o.orders > 0
-     WHERE me.shop_id = $shopId AND me.day = $date::DATE AND o.day = $date::DATE`,
+    `SELECT (c.shops_with_orders - (me.orders > 0)::INTEGER)::INTEGER AS n
+     FROM shop_day me JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day
+     WHERE me.shop_id = $shopId AND me.day = $date::DATE AND c.day = $date::DATE`,
     { shopId, date },
   );
   return row?.n ?? 0;
@@ -32,12 +32,9 @@ export async function otherShopsWithOrders(conn: DuckDBConnection, shopId: strin
 export async function otherShopsWithOrdersByDay(conn: DuckDBConnection, shopId: string, from: string, to: string): Promise<Map<string, number>> {
   const rows = await queryRows<{ day: string; n: number }>(
     conn,
-    `SELECT strftime(me.day, '%Y-%m-%d') AS day, count(o.shop_id)::INTEGER AS n
-     FROM shop_day me LEFT JOIN shop_day o
-       ON o.category_id = me.category_id AND o.day = me.day AND o.shop_id <> me.shop_id AND o.orders > 0
-         AND o.day BETWEEN $from::DATE AND $to::DATE
-     WHERE me.shop_id = $shopId AND me.day BETWEEN $from::DATE AND $to::DATE
-     GROUP BY me.day`,
+    `SELECT strftime(me.day, '%Y-%m-%d') AS day, (coalesce(c.shops_with_orders, 0) - (me.orders > 0)::INTEGER)::INTEGER AS n
+     FROM shop_day me LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE
+     WHERE me.shop_id = $shopId AND me.day BETWEEN $from::DATE AND $to::DATE`,
     { shopId, from, to },
   );
   return new Map(rows.map((r) => [r.day, r.n]));

@@ -146,13 +146,31 @@ export function histogram(values: number[], include: number | null, count = 10):
   return buckets;
 }
 
-export async function shopPeers(conn: DuckDBConnection, shopId: string, date: string): Promise<Gated<Peers> | null> {
-  const rows = await queryRows<{ shop_id: string; category_id: string; rate: number | null; judged: boolean; category_mean: number | null }>(
+/** A shop of the category on the day, as the peers' comparison needs it. */
+export interface PeerRow {
+  shop_id: string;
+  category_id: string;
+  rate: number | null;
+  judged: boolean;
+  category_mean: number | null;
+}
+
+/** The shops of the shop's category on a date (the shop among them), from shop_day. */
+export async function peerRows(conn: DuckDBConnection, shopId: string, date: string): Promise<PeerRow[]> {
+  return queryRows<PeerRow>(
     conn,
     `SELECT shop_id, category_id, rate, judged, category_mean FROM shop_day
      WHERE day = $date::DATE AND category_id = (SELECT category_id FROM shops WHERE shop_id = $shopId)`,
     { shopId, date },
   );
+}
+
+export async function shopPeers(conn: DuckDBConnection, shopId: string, date: string): Promise<Gated<Peers> | null> {
+  return peersOf(shopId, date, await peerRows(conn, shopId, date));
+}
+
+/** Where the shop stands among the judged shops of its category (rows: peerRows, or the same from the latest day in memory). */
+export function peersOf(shopId: string, date: string, rows: readonly PeerRow[]): Gated<Peers> | null {
   const me = rows.find((r) => r.shop_id === shopId);
   if (!me) return null;
   const judged = rows

@@ -14,12 +14,18 @@ import {
   DecisionSchema,
   GoodsQuery,
   GoodsSchema,
+  CaseDetailQuery,
+  CaseDetailSchema,
 } from '../../contracts/shop.js';
-import { AppealBody, AppealSchema, DecisionBody } from '../../contracts/governance.js';
+import { AppealBody, AppealSchema, CaseFileQuery, CaseFileSchema, DecisionBody } from '../../contracts/governance.js';
+import { caseFile } from '../../governance/case-file.js';
+import { queueServiceDaysFromEnv } from '../../config.js';
+import { caseFileCsv, caseFileHtml } from '../case-file.js';
 import { shopExists, shopMetricsOn } from '../../read/queries.js';
-import { addDays, categoryNameOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
+import { addDays, categoryNameOf, peersOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
 import { loadForecast } from '../../read/forecast.js';
 import { shopGoods } from '../../read/goods.js';
+import { caseDetail } from '../../read/case-detail.js';
 import {
   breakdownFor,
   forecastFor,
@@ -141,6 +147,49 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
 
   api.add({
     method: 'get',
+    path: '/shops/:shopId/cases/:caseId',
+    access: 'shop',
+    params: ShopParams.extend({ caseId: z.string().min(1, 'is empty').max(128, 'is longer than 128 characters') }),
+    query: CaseDetailQuery,
+    response: CaseDetailSchema,
+    summary: 'One case as evidence: its order (paid time, amount, goods), its timeline as the data records it, and why it counts on the date or not',
+    handler: ({ params, query }) =>
+      onDate(params.shopId, query.date, async (conn, day) => {
+        const detail = await caseDetail(conn, await loadSchedule(conn), params.shopId, params.caseId, day);
+        if (!detail) throw notFound(`shop ${params.shopId} has no case ${params.caseId}`);
+        return detail;
+      }),
+  });
+
+  const serviceDays = queueServiceDaysFromEnv();
+  api.add({
+    method: 'get',
+    path: '/shops/:shopId/case-file',
+    access: 'reviewer',
+    params: ShopParams,
+    query: CaseFileQuery,
+    response: CaseFileSchema,
+    produces: ['text/csv', 'text/html'],
+    summary:
+      "The shop's case file for the decision record on a date: numbers, restrictions and episodes with their policy versions, the cases with why each counts or not, decisions, appeals, the queue entry and the audit entries; format=csv or html (printable)",
+    handler: async ({ params, query, who, res }) => {
+      const file = await onDate(params.shopId, query.date, async (conn, day, range) =>
+        caseFile(conn, await loadSchedule(conn), range, who!, params.shopId, day, serviceDays),
+      );
+      if (query.format === 'csv') {
+        res.type('text/csv; charset=utf-8').attachment(`case-file-${file.shopId}-${file.date}.csv`).send(caseFileCsv(file));
+        return undefined;
+      }
+      if (query.format === 'html') {
+        res.type('text/html; charset=utf-8').send(caseFileHtml(file));
+        return undefined;
+      }
+      return file;
+    },
+  });
+
+  api.add({
+    method: 'get',
     path: '/shops/:shopId/breakdown',
     access: 'shop',
     params: ShopParams,
@@ -167,8 +216,12 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     summary: "The rates of the judged shops of the shop's category, and where the shop stands",
     handler: ({ params, query, who }) =>
       onDate(params.shopId, query.date, async (conn, day) => {
-        const peers = await shopPeers(conn, params.shopId, day);
-        return peers && peersFor(readerOf(who), peers, await otherShopsWithOrders(conn, params.shopId, day));
+        // The latest day's category from memory (the same snapshot as its count of other shops with orders).
+        const held = ctx.latest?.peerRows(params.shopId, day);
+        const peers = held ? peersOf(params.shopId, day, held) : await shopPeers(conn, params.shopId, day);
+        const others =
+          (held && ctx.latest?.lookupWithPeers(params.shopId, day)?.otherShopsWithOrders) ?? (await otherShopsWithOrders(conn, params.shopId, day));
+        return peers && peersFor(readerOf(who), peers, others);
       }),
   });
 
