@@ -6,11 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { loadConfig, PROJECT_ROOT } from './config.js';
+import { loadConfig, oidcFromEnv, PROJECT_ROOT } from './config.js';
 import { Database, queryOne } from './db/database.js';
 import { createApp } from './api/app.js';
 import { resolveSecret, signToken } from './auth/tokens.js';
-import { ingestFiles } from './ingest/ingest.js';
+import { oidcForServer } from './auth/oidc-demo.js';
+import { Cluster, clusterConfigFromEnv } from './cluster/clickhouse.js';
+import { catchUp, ingestBatch } from './cluster/ingest.js';
 import { generateDemo, defaultDemoEnd } from './generate/demo.js';
 import { progressPrinter } from './cli/progress.js';
 import { DeliveryWorker } from './alerts/worker.js';
@@ -30,9 +32,10 @@ function buildClientIfMissing(): void {
   child.on('exit', (code) => (code === 0 ? logger.info('dashboard built') : logger.error(`vite build failed (exit ${code})`)));
 }
 
-async function loadDemoIfEmpty(db: Database): Promise<void> {
+/** Loads the demo into an empty database (through the cluster in cluster mode); whether it did. */
+async function loadDemoIfEmpty(db: Database, cluster: Cluster | null): Promise<boolean> {
   const row = await db.read((conn) => queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM orders'));
-  if ((row?.n ?? 0) > 0 || !config.demo.enabled) return;
+  if ((row?.n ?? 0) > 0 || !config.demo.enabled) return false;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'intervention-demo-'));
   const started = performance.now();
   const progress = progressPrinter();
@@ -44,8 +47,12 @@ async function loadDemoIfEmpty(db: Database): Promise<void> {
       onProgress: (done, total, what) => progress(`generating ${what}`, done, total),
     });
     logger.info(`demo generated: ${summary.shops} shops, ${summary.orders} orders, ${summary.cases} cases, ${summary.first} … ${summary.last}`);
-    const report = await ingestFiles(db, [out], { source: 'demo', onProgress: (file, done, total) => progress(`loading ${path.basename(file)}`, done, total) });
+    const report = await ingestBatch(db, cluster, [out], {
+      source: 'demo',
+      onProgress: (file, done, total) => progress(`loading ${path.basename(file)}`, done, total),
+    });
     logger.info(`demo loaded: ${report.accepted} rows, ${report.rejected} rejected, in ${Math.round(performance.now() - started)} ms`);
+    return true;
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -97,9 +104,20 @@ async function main(): Promise<void> {
   // First, so that a bad secret stops the start at once, before any build or demo load.
   const secret = resolveSecret(config.authSecret, config.dataDir);
   const printAdminLink = wantsAdminLink();
+  const oidcEnv = oidcFromEnv(); // a bad OIDC_* setting stops the start here too
   buildClientIfMissing();
   const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit });
-  await loadDemoIfEmpty(db);
+  // Cluster mode (CLICKHOUSE_URL): raw rows also on the cluster, daily counts from it; a start catches up.
+  const clusterConfig = clusterConfigFromEnv();
+  const cluster = clusterConfig ? new Cluster(clusterConfig) : null;
+  if (!(await loadDemoIfEmpty(db, cluster)) && cluster) {
+    const caught = await catchUp(db, cluster);
+    logger.info(
+      `cluster mode: ${caught.backfilled} ledger rows backfilled, ${caught.rows} shop-days handed over from ${clusterConfig!.url} in ${Math.round(caught.ms)} ms`,
+    );
+  }
+  // Sign-in with the organisation's identity provider, or the demo's (README, OIDC).
+  const oidc = await oidcForServer(db, oidcEnv, { port: config.port, dataDir: config.dataDir });
   let stopping = false;
   const app = createApp({
     db,
@@ -109,6 +127,7 @@ async function main(): Promise<void> {
     isStopping: () => stopping,
     minPeerShops: config.minPeerShops,
     webhookAllowHosts: config.webhooks.allowHosts,
+    ...oidc.app,
   });
   // Alerts: a write with nothing in it stores the events of data loaded while the server was down (npm run
   // ingest); then the worker sends the deliveries due, in the background.
@@ -124,7 +143,7 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const base = `http://localhost:${port}`;
     void signInLines(db, secret, base, { admin: printAdminLink }).then((lines) => {
-      console.log(startupBanner(base, config.dbPath, lines));
+      console.log(startupBanner(base, config.dbPath, [...lines, ...oidc.lines]));
     });
   });
   server.keepAliveTimeout = 5_000;
