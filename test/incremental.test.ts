@@ -125,7 +125,11 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
       // Updates: flip an exclusion, or move a case to another day.
       for (const id of [...cases.keys()].filter(() => r.next() < 0.15)) {
         const c = [...cases.get(id)!];
-        if (r.next() < 0.5) c[8] = c[8] === 'true' ? 'false' : 'true';
+        const draw = r.next();
+        const sameShop = orders.filter((o) => o[1] === c[2] && o[0] !== c[1]);
+        if (draw < 0.4) c[8] = c[8] === 'true' ? 'false' : 'true';
+        else if (draw < 0.55 && sameShop.length > 0)
+          c[1] = sameShop[r.int(0, sameShop.length - 1)][0]; // re-sent on another order of its shop
         else {
           const paidDay = orders.find((o) => o[0] === c[1])![2].slice(0, 10);
           const moved = addDays(paidDay, r.int(0, 5));
@@ -141,6 +145,14 @@ async function runSequence(seed: number): Promise<{ batches: number; levels: Set
       const a = await ingest(incremental, files);
       await ingest(full, files);
       expect(a.rejected, `seed ${seed} batch ${batch}: ${JSON.stringify(a.files.flatMap((f) => f.rejects)).slice(0, 300)}`).toBe(0);
+      // case_orders is exactly the stored orders that have a case, after every batch.
+      const ordersOf = (sql: string) =>
+        incremental.read((conn) =>
+          queryRows(conn, `SELECT order_id, shop_id, paid_at::VARCHAR AS paid_at, amount::VARCHAR AS amount, goods_id FROM ${sql} ORDER BY order_id`),
+        );
+      expect(await ordersOf('case_orders'), `seed ${seed} batch ${batch}: case_orders`).toEqual(
+        await ordersOf('orders WHERE order_id IN (SELECT order_id FROM cases)'),
+      );
       // The reference: everything recomputed from the first day.
       await full.write((conn) => refreshMetrics(conn, { from: null }));
       // An early lift on a restricted shop, decided on the last day.

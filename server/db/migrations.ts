@@ -118,16 +118,17 @@ const MIGRATIONS: string[] = [
   ALTER TABLE orders ADD COLUMN goods_id VARCHAR;
   CREATE TABLE goods (goods_id VARCHAR NOT NULL, shop_id VARCHAR NOT NULL, goods_name VARCHAR NOT NULL);
   `,
-  // 7: the shared queue (server/governance/review.ts): one row per queue entry of a shop — the first day of its
-  // run of days at a level other than none (entered_on) — with its review state (in_review, decided; no row or
-  // 'new': nobody has it), the assignee and since when, and who decided and on which restriction episode (a
-  // later episode or an escalation the decider did not see reads as new again). A shop that leaves the queue
+  // 7: the shared queue (server/governance/review.ts): one row per queue entry of a shop — keyed by the first day
+  // of its run of days at a level other than none when the row was written (entered_on; a later correction may
+  // move the run's start, server/read/review.ts still finds the row) — with its review state (in_review, decided;
+  // no row or 'new': nobody has it), the assignee and since when, and who decided and on which restriction episode
+  // (a later episode or an escalation the decider did not see reads as new again). A shop that leaves the queue
   // and comes back has a new entry, so it starts as new. Every change is also an audit entry.
   `
   CREATE TABLE queue_reviews (
     shop_id VARCHAR NOT NULL, entered_on DATE NOT NULL, state VARCHAR NOT NULL, assignee VARCHAR, claimed_at TIMESTAMPTZ,
     decided_by VARCHAR, decided_at TIMESTAMPTZ, decided_episode_start DATE, decided_episode_level VARCHAR,
-    updated_by VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+    updated_by VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (shop_id, entered_on));
   `,
   // 8: per category and day, the shops with orders in the window: the small-category rule (server/read/privacy.ts)
   // reads it instead of counting a category's shops in shop_day on every request. Filled from shop_day here.
@@ -135,6 +136,12 @@ const MIGRATIONS: string[] = [
   ALTER TABLE category_day ADD COLUMN shops_with_orders INTEGER;
   UPDATE category_day c SET shops_with_orders = coalesce(
     (SELECT count(*) FROM shop_day d WHERE d.category_id = c.category_id AND d.day = c.day AND d.orders > 0), 0);
+  `,
+  // 9: the orders that have a case, as stored in orders (kept by every ingest, server/ingest/ingest.ts): the
+  // case list, the case drawer, the breakdown and the goods read a shop's cases with their orders from here,
+  // not from a pass over every order of the platform.
+  `
+  CREATE TABLE case_orders AS SELECT * FROM orders WHERE order_id IN (SELECT order_id FROM cases);
   `,
 ];
 

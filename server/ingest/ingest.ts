@@ -103,6 +103,21 @@ export function expandInputs(inputs: string[]): string[] {
 
 const STAGE_FLUSH = 16_384;
 
+/**
+ * case_orders holds the stored rows of the orders that have a case (migration 9), so that reading a shop's
+ * cases with their orders is not a pass over every order. After a batch: the rows of the orders it loaded
+ * that have a case, and of the orders its cases name, are made anew from orders; rows of orders no case
+ * names any more (a case re-sent on another order) go.
+ */
+const CASE_ORDERS = [
+  `CREATE OR REPLACE TEMP TABLE batch_case_orders AS
+     SELECT order_id FROM batch_orders WHERE order_id IN (SELECT order_id FROM cases)
+     UNION SELECT order_id FROM cases WHERE case_id IN (SELECT case_id FROM batch_cases)`,
+  `DELETE FROM case_orders WHERE order_id IN (SELECT order_id FROM batch_case_orders) OR order_id NOT IN (SELECT order_id FROM cases)`,
+  `INSERT INTO case_orders SELECT * FROM orders WHERE order_id IN (SELECT order_id FROM batch_case_orders)`,
+  'DROP TABLE batch_case_orders',
+];
+
 export async function ingestFiles(db: Database, inputs: string[], options: IngestOptions = {}): Promise<IngestReport> {
   const files = expandInputs(inputs);
   const now = options.now ?? new Date();
@@ -157,6 +172,7 @@ export async function ingestFiles(db: Database, inputs: string[], options: Inges
     const exitCode: 0 | 1 | 3 = accepted === 0 && (rejected > 0 || anyFileError) ? 1 : rejected > 0 || anyFileError ? 3 : 0;
     // Only the days whose windows the batch touched are recomputed (all of them when shops changed).
     const from = affected.full ? null : affected.from;
+    if (accepted > 0) for (const statement of CASE_ORDERS) await conn.run(statement);
     const refresh = accepted > 0 ? await (options.refresh ? options.refresh(conn, from) : refreshMetrics(conn, { from })) : null;
     await conn.run('DROP TABLE batch_orders');
     await conn.run('DROP TABLE batch_cases');

@@ -67,7 +67,7 @@ export async function caseDetail(conn: DuckDBConnection, schedule: PolicySchedul
        c.exclusion_reason AS "exclusionReason", o.order_id IS NOT NULL AS "orderKnown", strftime(o.paid_at, '%Y-%m-%dT%H:%M:%SZ') AS "paidAt",
        strftime(CAST(timezone($tz, o.paid_at) AS DATE), '%Y-%m-%d') AS "paidDay", o.amount::DOUBLE AS amount, o.goods_id AS "goodsId",
        g.goods_name AS "goodsName"
-     FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id LEFT JOIN goods g ON g.goods_id = o.goods_id
+     FROM cases c LEFT JOIN case_orders o ON o.order_id = c.order_id LEFT JOIN goods g ON g.goods_id = o.goods_id
      WHERE c.shop_id = $shopId AND c.order_id = (SELECT order_id FROM cases WHERE shop_id = $shopId AND case_id = $caseId)
      ORDER BY c.opened_at, c.case_id`,
     { tz: policy.timeZone, shopId, caseId },

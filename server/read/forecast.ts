@@ -347,7 +347,7 @@ export async function loadForecast(
   const caseDays = await queryRows<{ day: string }>(
     conn,
     `SELECT strftime(max(CAST(timezone($tz, ${countedAt}) AS DATE)), '%Y-%m-%d') AS day
-     FROM cases c ${active.countBasis === 'order_paid' ? 'LEFT JOIN orders o ON o.order_id = c.order_id' : ''}
+     FROM cases c ${active.countBasis === 'order_paid' ? 'LEFT JOIN case_orders o ON o.order_id = c.order_id' : ''}
      WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded
        AND CAST(timezone($tz, ${countedAt}) AS DATE) BETWEEN $from::DATE AND $date::DATE
        AND NOT list_contains($without::VARCHAR[], c.order_id)

@@ -111,13 +111,13 @@ export async function shopGoods(conn: DuckDBConnection, schedule: PolicySchedule
        WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE),
      counted AS (
        -- The shop's intervention orders of the window, as the engine counts them (once each).
-       SELECT DISTINCT c.order_id FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
+       SELECT DISTINCT c.order_id FROM cases c LEFT JOIN case_orders o ON o.order_id = c.order_id
        WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded
          AND CASE WHEN $basis = 'order_paid' THEN CAST(timezone($tz, o.paid_at) AS DATE) ELSE CAST(timezone($tz, c.opened_at) AS DATE) END
              BETWEEN $from::DATE AND $date::DATE),
      iv AS (
        SELECT o.goods_id, w.order_id IS NOT NULL AS paid_in_window
-       FROM counted k JOIN orders o ON o.order_id = k.order_id LEFT JOIN win_orders w ON w.order_id = k.order_id
+       FROM counted k JOIN case_orders o ON o.order_id = k.order_id LEFT JOIN win_orders w ON w.order_id = k.order_id
        WHERE o.goods_id IS NOT NULL),
      per AS (
        SELECT goods_id, count(*) AS orders, 0 AS interventions, 0 AS paid FROM win_orders WHERE goods_id IS NOT NULL GROUP BY goods_id
@@ -157,7 +157,7 @@ export async function shopGoods(conn: DuckDBConnection, schedule: PolicySchedule
   const counted = await queryRows<{ goodsId: string; orderIds: string[] }>(
     conn,
     `SELECT o.goods_id AS "goodsId", list(DISTINCT c.order_id) AS "orderIds"
-     FROM cases c JOIN orders o ON o.order_id = c.order_id
+     FROM cases c JOIN case_orders o ON o.order_id = c.order_id
      WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded AND o.goods_id IS NOT NULL
        AND CASE WHEN $basis = 'order_paid' THEN CAST(timezone($tz, o.paid_at) AS DATE) ELSE CAST(timezone($tz, c.opened_at) AS DATE) END
            BETWEEN $from::DATE AND $date::DATE

@@ -15,7 +15,7 @@ type Gated<T> = Omit<T, 'categoryComparable' | 'minPeerShops'>;
  */
 function countDay(policy: Policy): { join: string; day: string } {
   return policy.countBasis === 'order_paid'
-    ? { join: 'LEFT JOIN orders o ON o.order_id = c.order_id', day: 'CAST(timezone($tz, o.paid_at) AS DATE)' }
+    ? { join: 'LEFT JOIN case_orders o ON o.order_id = c.order_id', day: 'CAST(timezone($tz, o.paid_at) AS DATE)' }
     : { join: '', day: 'CAST(timezone($tz, c.opened_at) AS DATE)' };
 }
 
@@ -61,7 +61,7 @@ export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule
        SELECT c.*, o.order_id IS NOT NULL AS order_known, o.goods_id,
          CAST(timezone($tz, c.opened_at) AS DATE) AS opened_day,
          CAST(timezone($tz, o.paid_at) AS DATE) AS paid_day
-       FROM cases c LEFT JOIN orders o ON o.order_id = c.order_id
+       FROM cases c LEFT JOIN case_orders o ON o.order_id = c.order_id
        WHERE c.shop_id = $shopId),
      k AS (
        SELECT *, CASE WHEN $basis = 'order_paid' THEN paid_day ELSE opened_day END AS count_day FROM c)
@@ -105,8 +105,8 @@ export async function shopBreakdown(conn: DuckDBConnection, schedule: PolicySche
     conn,
     `WITH weeks AS (
        SELECT date_trunc('week', $weekFrom::DATE + i::INTEGER * 7)::DATE AS week_start FROM range(0, $weeks + 1) t(i)),
-     o AS (SELECT date_trunc('week', CAST(timezone($tz, paid_at) AS DATE))::DATE AS week_start, count(*) AS n
-           FROM orders WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $weekFrom::DATE AND $date::DATE GROUP BY ALL),
+     o AS (SELECT date_trunc('week', day)::DATE AS week_start, sum(orders) AS n
+           FROM daily_orders WHERE shop_id = $shopId AND day BETWEEN $weekFrom::DATE AND $date::DATE GROUP BY ALL),
      k AS (SELECT c.order_id, c.kind, ${counted.day} AS day FROM cases c ${counted.join} WHERE c.shop_id = $shopId AND NOT c.excluded),
      c AS (SELECT date_trunc('week', day)::DATE AS week_start,
              count(DISTINCT order_id) FILTER (WHERE kind = 'intervention') AS k, count(DISTINCT order_id) FILTER (WHERE kind = 'complaint') AS m
@@ -121,7 +121,7 @@ export async function shopBreakdown(conn: DuckDBConnection, schedule: PolicySche
     conn,
     `SELECT count(*)::INTEGER AS n FROM cases c
      WHERE c.shop_id = $shopId AND NOT c.excluded AND CAST(timezone($tz, c.opened_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
-       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = c.order_id)`,
+       AND NOT EXISTS (SELECT 1 FROM case_orders o WHERE o.order_id = c.order_id)`,
     { shopId, tz: policy.timeZone, from, date },
   );
   return { shopId, date, countBasis: policy.countBasis, byReason, byWeek, casesWithoutOrder: missing[0]?.n ?? 0 };

@@ -114,7 +114,8 @@ describe('governance workbench', () => {
     const category = (await api<{ items: { categoryId: string; shopId: string }[] }>(reviewerToken, `/api/flagged?date=${lastDay}&level=severe`)).items.find(
       (i) => i.shopId === sellerShop,
     )!.categoryId;
-    await page.getByTestId('filter-category').selectOption(category);
+    // The category list loads after the queue: a person picks from it once it is there (a plain id box stands in until then).
+    await page.locator('select[data-testid="filter-category"]').selectOption(category);
     await page.waitForURL(new RegExp(`category=${category}`));
     const expected = await api<{ total: number; items: { shopId: string }[] }>(reviewerToken, `/api/flagged?date=${lastDay}&categoryId=${category}&limit=1000`);
     await expect
