@@ -458,6 +458,8 @@ async function main(): Promise<void> {
         { name: 'flagged list', method: 'GET', path: () => '/api/flagged?limit=50' },
         { name: 'trend', method: 'GET', path: () => `/api/shops/${randomShop()}/trend` },
         { name: 'cases', method: 'GET', path: () => `/api/shops/${randomShop()}/cases` },
+        { name: 'peers', method: 'GET', path: () => `/api/shops/${randomShop()}/peers` },
+        { name: 'forecast', method: 'GET', path: () => `/api/shops/${randomShop()}/forecast` },
         { name: 'simulate', method: 'POST', path: () => '/api/policy/simulate', body: JSON.stringify({ policy: candidate }) },
         // A reference, not a target: the same stack (HTTP, auth, validation) without the database.
         { name: 'me, no DB (ref)', method: 'GET', path: () => '/api/me', only: [top] },
