@@ -95,6 +95,12 @@ export function oidcFromEnv(env: NodeJS.ProcessEnv = process.env): { settings: O
   const apiToken = (env.OIDC_API_TOKEN ?? 'access_token').trim();
   if (apiToken !== 'access_token' && apiToken !== 'id_token') throw new Error(`OIDC_API_TOKEN=${apiToken}: expected access_token or id_token`);
   const setting = (name: string, fallback: string) => (env[name] ?? '').trim() || fallback;
+  // A shops claim given as one string is one shop id, unless a separator is named (whitespace: any run of it).
+  const separator = env.OIDC_SHOPS_SEPARATOR ?? '';
+  if (separator.length > 8) throw new Error(`OIDC_SHOPS_SEPARATOR=${separator}: expected the few characters between shop ids, e.g. , or a space`);
+  const requireAtJwt = (env.OIDC_REQUIRE_AT_JWT ?? '').trim().toLowerCase();
+  if (requireAtJwt !== '' && !/^(1|on|true|yes|0|off|false|no)$/.test(requireAtJwt))
+    throw new Error(`OIDC_REQUIRE_AT_JWT=${env.OIDC_REQUIRE_AT_JWT}: expected 1 or 0`);
   return {
     demo,
     settings: {
@@ -105,9 +111,11 @@ export function oidcFromEnv(env: NodeJS.ProcessEnv = process.env): { settings: O
       apiToken,
       roleClaim: setting('OIDC_ROLE_CLAIM', 'iw_role'),
       shopsClaim: setting('OIDC_SHOPS_CLAIM', 'iw_shops'),
+      ...(separator ? { shopsSeparator: separator.trim() || ' ' } : {}),
       subjectClaim: setting('OIDC_SUBJECT_CLAIM', 'email'),
       nameClaim: setting('OIDC_NAME_CLAIM', 'name'),
       displayName: setting('OIDC_DISPLAY_NAME', url.host),
+      requireAtJwt: /^(1|on|true|yes)$/.test(requireAtJwt),
     },
   };
 }

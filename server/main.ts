@@ -117,7 +117,8 @@ async function main(): Promise<void> {
     );
   }
   // Sign-in with the organisation's identity provider, or the demo's (README, OIDC).
-  const oidc = await oidcForServer(db, oidcEnv, { port: config.port, dataDir: config.dataDir });
+  // Its demo provider offers the admin account only as the admin link is printed: when asked.
+  const oidc = await oidcForServer(db, oidcEnv, { port: config.port, dataDir: config.dataDir, admin: printAdminLink });
   let stopping = false;
   const app = createApp({
     db,

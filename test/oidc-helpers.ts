@@ -100,7 +100,7 @@ const allowHttp = { [oauth.allowInsecureRequests]: true };
  * Signs `account` (its provider subject, e.g. u-alice) in with the authorization code flow and PKCE, as the
  * dashboard does, choosing the account on the provider's page: the tokens the provider issues.
  */
-export async function codeFlow(local: LocalProvider, account: string, redirectUri: string): Promise<{ accessToken: string; idToken: string }> {
+export async function codeFlow(local: Pick<LocalProvider, 'issuer'>, account: string, redirectUri: string): Promise<{ accessToken: string; idToken: string }> {
   const issuer = new URL(local.issuer);
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, allowHttp));
   const client: oauth.Client = { client_id: CLIENT_ID };
@@ -120,11 +120,14 @@ export async function codeFlow(local: LocalProvider, account: string, redirectUr
     nonce,
   }))
     auth.searchParams.set(k, v);
+  // Back at the dashboard: its address exactly (the provider may share its origin, as the demo's at /oidc).
+  const back = new URL(redirectUri);
+  const isBack = (url: URL) => url.origin === back.origin && url.pathname === back.pathname;
   const jar = new Jar();
   let res = await fetch(auth, { redirect: 'manual' });
   jar.take(res);
   const interaction = new URL(res.headers.get('location') ?? '', issuer);
-  if (interaction.href.startsWith(redirectUri)) throw new Error(`the provider refused the request: ${interaction.search}`);
+  if (isBack(interaction)) throw new Error(`the provider refused the request: ${interaction.search}`);
   res = await fetch(interaction, { headers: { cookie: jar.header() } });
   jar.take(res);
   const page = await res.text();
@@ -138,7 +141,7 @@ export async function codeFlow(local: LocalProvider, account: string, redirectUr
   });
   jar.take(res);
   let location = new URL(res.headers.get('location')!, issuer);
-  while (!location.href.startsWith(redirectUri)) {
+  while (!isBack(location)) {
     res = await fetch(location, { redirect: 'manual', headers: { cookie: jar.header() } });
     jar.take(res);
     const next = res.headers.get('location');

@@ -3,18 +3,21 @@
 // accepted with the role, shops, subject and name their claims map to; a wrong audience, an unknown key, a
 // bad signature, an expired token, a wrong issuer → 401 saying which; a seller claim for another shop → 403;
 // the provider rotating its key keeps working without a restart; our own HS256 tokens keep working.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import request from 'supertest';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../server/api/app.js';
 import { demoAccounts, newSigningKey } from '../server/auth/oidc-provider.js';
-import { OidcVerifier, principalFromClaims } from '../server/auth/oidc.js';
+import { OidcVerifier, ProviderUnavailableError, principalFromClaims, shopsFrom } from '../server/auth/oidc.js';
+import { DEMO_CLIENT_ID, DEMO_PATH, oidcForServer } from '../server/auth/oidc-demo.js';
+import { oidcFromEnv } from '../server/config.js';
 import { redactUrl } from '../server/api/http.js';
 import type { Database } from '../server/db/database.js';
 import { SECRET, buildSmallWorld, makeTokens, type Tokens } from './fixtures/small-world.js';
+import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, tempDir, writeCsv } from './helpers.js';
 import { AUDIENCE, CLIENT_ID, codeFlow, startLocalProvider, type LocalProvider } from './oidc-helpers.js';
 
 const REDIRECT = 'http://dashboard.test/';
@@ -58,7 +61,7 @@ beforeAll(async () => {
   const world = await buildSmallWorld();
   db = world.db;
   idp = await startLocalProvider();
-  await idp.configure({ redirectUris: [REDIRECT], accounts: demoAccounts('A') });
+  await idp.configure({ redirectUris: [REDIRECT], accounts: demoAccounts('A', { admin: true }) });
   // jwksCooldownMs 0: a token with an unknown kid fetches the JWKS again at once (jose's default waits 30 s between fetches).
   app = createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6, oidc: new OidcVerifier(idp.settings, { jwksCooldownMs: 0 }) });
   tokens = await makeTokens();
@@ -205,10 +208,10 @@ describe('key rotation', () => {
 
 describe('claims mapping', () => {
   const settings = { ...({} as { issuer: string }), issuer: 'x', clientId: 'c', audience: 'c', scopes: '', apiToken: 'id_token' as const, displayName: 'x' };
-  it('nested role lists (realm_access.roles), comma-separated shops, sub when there is no e-mail', () => {
+  it('nested role lists (realm_access.roles), comma-separated shops (OIDC_SHOPS_SEPARATOR=,), sub when there is no e-mail', () => {
     const p = principalFromClaims(
       { sub: 'u1', realm_access: { roles: ['offline_access', 'seller'] }, shops: 'S1, S2' },
-      { ...settings, roleClaim: 'realm_access.roles', shopsClaim: 'shops', subjectClaim: 'email', nameClaim: 'name' },
+      { ...settings, roleClaim: 'realm_access.roles', shopsClaim: 'shops', shopsSeparator: ',', subjectClaim: 'email', nameClaim: 'name' },
     );
     expect(p).toEqual({ subject: 'u1', role: 'seller', shops: ['S1', 'S2'] });
     const admin = principalFromClaims(
@@ -245,5 +248,381 @@ describe('an identity provider that cannot be reached', () => {
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('identity_provider_unavailable');
     expect((await request(offline).get('/api/me').set('Authorization', `Bearer ${tokens.reviewer}`)).status).toBe(200);
+  });
+});
+
+// ---- The reviewer's findings (see each block). ----
+
+/** The public half of a private JWK (what a provider publishes). */
+const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
+
+/**
+ * A provider stand-in whose discovery and JWKS answers can be broken on purpose, counting every request:
+ * `discovery` and `jwks` are 'ok', 500 (status), 'garbage' (200, not JSON) or 'not-a-set' (200, JSON, no keys).
+ */
+async function brokenProvider(keys: () => JWK[]) {
+  const state = {
+    discovery: 'ok' as 'ok' | 500 | 'garbage' | 'not-a-set',
+    jwks: 'ok' as 'ok' | 500 | 'garbage' | 'not-a-set',
+    hits: { discovery: 0, jwks: 0 },
+  };
+  const server = createServer((req, res) => {
+    const which = req.url === '/.well-known/openid-configuration' ? 'discovery' : req.url === '/jwks' ? 'jwks' : null;
+    if (!which) return void res.writeHead(404).end();
+    state.hits[which]++;
+    const mode = state[which];
+    if (mode === 500) return void res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
+    if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('<html>maintenance</html>');
+    if (mode === 'not-a-set') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": 5}');
+    const body = which === 'discovery' ? { issuer, jwks_uri: `${issuer}/jwks` } : { keys: keys().map(publicJwk) };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { issuer, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('a provider whose key set cannot be fetched or read is 503, never 401 (finding 2)', () => {
+  for (const mode of [500, 'garbage', 'not-a-set'] as const) {
+    it(`JWKS answering ${mode}: 503 identity_provider_unavailable, not counted toward the failed-sign-in limit`, async () => {
+      const bad = await brokenProvider(() => idp.keys);
+      try {
+        bad.state.jwks = mode;
+        // A limit of 3 failed authentications a minute: 503s must not use it up (no 429 after them).
+        const strict = createApp({ db, secret: SECRET, authFailuresPerMinute: 3, oidc: { ...idp.settings, issuer: bad.issuer } });
+        const token = await craft(idp.keys[0], { iss: bad.issuer });
+        for (let i = 0; i < 6; i++) {
+          const res = await request(strict).get('/api/me').set('Authorization', `Bearer ${token}`);
+          expect(res.status, JSON.stringify(res.body)).toBe(503);
+          expect(res.body.error).toBe('identity_provider_unavailable');
+          expect(res.body.message).toMatch(/key set \(JWKS\)|not a JSON Web Key Set/);
+          expect(res.headers['retry-after']).toBe('30');
+        }
+        expect((await request(strict).get('/api/me').set('Authorization', `Bearer ${tokens.reviewer}`)).status).toBe(200);
+      } finally {
+        await bad.close();
+      }
+    });
+  }
+
+  it('a discovery document answering 500 or garbage: 503', async () => {
+    const bad = await brokenProvider(() => idp.keys);
+    try {
+      for (const mode of [500, 'garbage'] as const) {
+        bad.state.discovery = mode;
+        const verifier = new OidcVerifier({ ...idp.settings, issuer: bad.issuer });
+        await expect(verifier.verify(await craft(idp.keys[0], { iss: bad.issuer }))).rejects.toThrow(/discovery document .* could not be read/);
+        await expect(verifier.verify(await craft(idp.keys[0], { iss: bad.issuer }))).rejects.toBeInstanceOf(ProviderUnavailableError);
+      }
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
+describe('a failed fetch is remembered for 30 s and refetches are throttled (finding 3)', () => {
+  it('20 requests (10 at once, 10 one by one) during a JWKS outage make 1 fetch; after 30 s one more; then it recovers', async () => {
+    const bad = await brokenProvider(() => idp.keys);
+    try {
+      bad.state.jwks = 500;
+      let clock = Date.now();
+      const verifier = new OidcVerifier({ ...idp.settings, issuer: bad.issuer }, { now: () => clock });
+      const outage = createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6, oidc: verifier });
+      const forged = await craft(idp.keys[0], { iss: bad.issuer });
+      const ask = () => request(outage).get('/api/me').set('Authorization', `Bearer ${forged}`);
+      const together = await Promise.all(Array.from({ length: 10 }, ask));
+      for (let i = 0; i < 10; i++) together.push(await ask());
+      expect(together.map((r) => r.status)).toEqual(Array(20).fill(503));
+      expect(bad.state.hits).toEqual({ discovery: 1, jwks: 1 });
+      expect(verifier.fetches).toBe(2);
+      // 31 s later the provider is asked again (once), still failing; then it is back.
+      clock += 31_000;
+      for (let i = 0; i < 5; i++) expect((await ask()).status).toBe(503);
+      expect(bad.state.hits.jwks).toBe(2);
+      bad.state.jwks = 'ok';
+      clock += 31_000;
+      const res = await ask();
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(bad.state.hits.jwks).toBe(3);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('a discovery outage is remembered too: 20 requests, 1 fetch', async () => {
+    const bad = await brokenProvider(() => idp.keys);
+    try {
+      bad.state.discovery = 500;
+      const outage = createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6, oidc: { ...idp.settings, issuer: bad.issuer } });
+      const forged = await craft(idp.keys[0], { iss: bad.issuer });
+      for (let i = 0; i < 20; i++) expect((await request(outage).get('/api/me').set('Authorization', `Bearer ${forged}`)).status).toBe(503);
+      expect(bad.state.hits).toEqual({ discovery: 1, jwks: 0 });
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('20 forged tokens with unknown kids, provider up: at most one refetch of the JWKS in the cooldown (401 unknown kid)', async () => {
+    const up = await brokenProvider(() => idp.keys);
+    try {
+      const app2 = createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6, oidc: { ...idp.settings, issuer: up.issuer } });
+      for (let i = 0; i < 20; i++) {
+        const forged = await craft({ ...idp.keys[0], kid: `forged-${i}` }, { iss: up.issuer });
+        const res = await request(app2).get('/api/me').set('Authorization', `Bearer ${forged}`);
+        expect(res.status).toBe(401);
+        expect(res.body.message).toMatch(/unknown kid/);
+      }
+      expect(up.state.hits.jwks).toBeLessThanOrEqual(2);
+    } finally {
+      await up.close();
+    }
+  });
+});
+
+describe('the subject: an e-mail address only when the provider verified it (finding 4)', () => {
+  const mapping = {
+    issuer: 'x',
+    clientId: 'c',
+    audience: 'c',
+    scopes: '',
+    apiToken: 'access_token' as const,
+    displayName: 'x',
+    roleClaim: 'iw_role',
+    shopsClaim: 'iw_shops',
+    subjectClaim: 'email',
+    nameClaim: 'name',
+  };
+  it('email_verified absent, false or the string "true": sub; true: the address', () => {
+    const claims = { sub: 'u9', email: 'alice@example.com', iw_role: 'reviewer' };
+    expect(principalFromClaims(claims, mapping).subject).toBe('u9');
+    expect(principalFromClaims({ ...claims, email_verified: false }, mapping).subject).toBe('u9');
+    expect(principalFromClaims({ ...claims, email_verified: 'true' }, mapping).subject).toBe('u9');
+    expect(principalFromClaims({ ...claims, email_verified: true }, mapping).subject).toBe('alice@example.com');
+  });
+
+  it('through the API: a token claiming alice@example.com without email_verified acts as its sub', async () => {
+    const unverified = await craft(idp.keys[0], { email: 'alice@example.com', sub: 'u-mallory', iw_role: 'reviewer' });
+    expect((await get('/api/me', unverified)).body).toMatchObject({ subject: 'u-mallory', role: 'reviewer' });
+    const verified = await craft(idp.keys[0], { email: 'alice@example.com', email_verified: true, sub: 'u-alice', iw_role: 'reviewer' });
+    expect((await get('/api/me', verified)).body).toMatchObject({ subject: 'alice@example.com' });
+  });
+});
+
+describe('a shops claim given as one string is one shop id (finding 5)', () => {
+  it("shopsFrom('Shop A') is ['Shop A']; split only with a separator", () => {
+    expect(shopsFrom('Shop A')).toEqual(['Shop A']);
+    expect(shopsFrom('S1,S2')).toEqual(['S1,S2']);
+    expect(shopsFrom(['S1', 'S2'])).toEqual(['S1', 'S2']);
+    expect(shopsFrom('S1, S2', ',')).toEqual(['S1', 'S2']);
+    expect(shopsFrom('S1  S2\tS3', ' ')).toEqual(['S1', 'S2', 'S3']);
+    expect(shopsFrom('S1;S2', ';')).toEqual(['S1', 'S2']);
+  });
+
+  it('through the API: a seller of "Shop A" cannot read shop A (nor "Shop")', async () => {
+    const seller = await craft(idp.keys[0], { iw_role: 'seller', iw_shops: 'Shop A' });
+    expect((await get('/api/me', seller)).body.shops).toEqual(['Shop A']);
+    expect((await get('/api/shops/A/metrics', seller)).status).toBe(403);
+  });
+
+  it('OIDC_SHOPS_SEPARATOR is read from the environment (unset: none)', () => {
+    const base = { OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'iw' };
+    expect(oidcFromEnv(base).settings?.shopsSeparator).toBeUndefined();
+    expect(oidcFromEnv({ ...base, OIDC_SHOPS_SEPARATOR: ',' }).settings?.shopsSeparator).toBe(',');
+    expect(oidcFromEnv({ ...base, OIDC_SHOPS_SEPARATOR: ' ' }).settings?.shopsSeparator).toBe(' ');
+    expect(oidcFromEnv({ ...base, OIDC_REQUIRE_AT_JWT: '1' }).settings?.requireAtJwt).toBe(true);
+    expect(() => oidcFromEnv({ ...base, OIDC_REQUIRE_AT_JWT: 'maybe' })).toThrow(/OIDC_REQUIRE_AT_JWT/);
+  });
+});
+
+describe('an ID token is not an access token, even when the audience is the client id (finding 6)', () => {
+  const app6 = (over: Partial<typeof idp.settings> = {}) =>
+    createApp({ db, secret: SECRET, authFailuresPerMinute: 1e6, oidc: new OidcVerifier({ ...idp.settings, audience: CLIENT_ID, ...over }) });
+
+  it("the demo provider's real ID token (aud = client id) is refused as the API's token; its access tokens are typed at+jwt", async () => {
+    const header = JSON.parse(Buffer.from(alice.accessToken.split('.')[0], 'base64url').toString());
+    expect(header.typ).toBe('at+jwt');
+    // Signed in now (the key rotation above retired the key of the tokens got at the start).
+    const { idToken } = await codeFlow(idp, 'u-alice', REDIRECT);
+    const res = await request(app6()).get('/api/me').set('Authorization', `Bearer ${idToken}`);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/an ID token is not accepted/);
+    // With OIDC_API_TOKEN=id_token the ID token is the API's token (this one then fails only for its lack of a role:
+    // the demo releases iw_role to the API's resource, not in the ID token of these scopes).
+    const idMode = await request(app6({ apiToken: 'id_token' }))
+      .get('/api/me')
+      .set('Authorization', `Bearer ${idToken}`);
+    expect(idMode.body.message).toMatch(/carries no role/);
+    const withRole = await craft(idp.keys[0], { aud: CLIENT_ID, nonce: 'n1', at_hash: 'x' }, { typ: 'JWT' });
+    expect(
+      (
+        await request(app6({ apiToken: 'id_token' }))
+          .get('/api/me')
+          .set('Authorization', `Bearer ${withRole}`)
+      ).status,
+    ).toBe(200);
+  });
+
+  it('ID-token markers refuse (nonce, at_hash, Keycloak typ ID); access tokens pass (at+jwt, Keycloak typ Bearer, Entra/Okta style)', async () => {
+    const ask = (token: string, app = app6()) => request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
+    const key = idp.keys[0];
+    const asId = { aud: CLIENT_ID };
+    for (const [what, claims] of [
+      ['nonce', { nonce: 'n1' }],
+      ['at_hash', { at_hash: 'x' }],
+      ['Keycloak ID', { typ: 'ID' }],
+    ] as const) {
+      const res = await ask(await craft(key, { ...asId, ...claims }, { typ: 'JWT' }));
+      expect(res.status, what).toBe(401);
+      expect(res.body.message, what).toMatch(/ID token/);
+    }
+    expect((await ask(await craft(key, { ...asId, nonce: 'n1' }, { typ: 'at+jwt' }))).status).toBe(200);
+    expect((await ask(await craft(key, { ...asId, nonce: 'n1', typ: 'Bearer' }, { typ: 'JWT' }))).status).toBe(200);
+    const entraStyle = await craft(key, { ...asId, scp: 'api' }, { typ: 'JWT' });
+    expect((await ask(entraStyle)).status).toBe(200);
+    // OIDC_REQUIRE_AT_JWT=1 (the demo's setting): only at+jwt.
+    const strict = app6({ requireAtJwt: true });
+    const refused = await ask(entraStyle, strict);
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toMatch(/only access tokens typed at\+jwt/);
+    expect((await ask(await craft(key, asId), strict)).status).toBe(200);
+  });
+});
+
+describe('the demo provider of npm start: loopback only, gone once real data is loaded, admin only when asked (finding 1)', () => {
+  /** A database holding only the demo's batch (source demo), served on a port of its own as npm start would. */
+  async function demoServer(mode: 'auto' | 'on', admin: boolean) {
+    const t = await openTempDb();
+    writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
+    writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
+      ['A', 'A店', 'C1'],
+      ['B', 'B店', 'C1'],
+    ]);
+    writeCsv(t.dir, 'orders.csv', HEADERS.orders, [...dailyOrders('A', '2026-09-01', '2026-10-08', 2), ...dailyOrders('B', '2026-09-01', '2026-10-08', 50)]);
+    writeCsv(t.dir, 'interventions.csv', HEADERS.interventions, [caseRow('a1', 'A-2026-09-18-1', 'A', '2026-09-18T10:00:00+08:00')]);
+    expect((await ingest(t.db, [t.dir], { source: 'demo' })).exitCode).toBe(0);
+    let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+    const server = createServer((req, res) => handler?.(req, res));
+    await new Promise<void>((resolve) => server.listen(0, resolve)); // every interface, IPv4 and IPv6
+    const port = (server.address() as AddressInfo).port;
+    const oidc = await oidcForServer(t.db, { settings: null, demo: mode }, { port, dataDir: t.dir, admin });
+    const served = createApp({ db: t.db, secret: SECRET, authFailuresPerMinute: 1e6, ...oidc.app });
+    handler = served;
+    const base = `http://localhost:${port}`;
+    /** The same app, its requests seemingly from another machine on the LAN. */
+    const fromLan = express();
+    fromLan.use((req, _res, next) => {
+      Object.defineProperty(req.socket, 'remoteAddress', { value: '192.168.1.23', configurable: true });
+      next();
+    });
+    fromLan.use(served);
+    /** Loads a batch that is not the demo's (as an upload or npm run ingest would). */
+    const loadRealData = async () => {
+      const dir = tempDir();
+      writeCsv(dir, 'categories.csv', HEADERS.categories, [['C2', '男装', '']]);
+      expect((await ingest(t.db, [dir])).exitCode).toBe(0);
+    };
+    return {
+      db: t.db,
+      oidc,
+      base,
+      issuer: `${base}${DEMO_PATH}`,
+      redirect: `${base}/`,
+      served,
+      fromLan,
+      loadRealData,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await t.db.close();
+      },
+    };
+  }
+
+  it('auto: starts on the demo data; refuses other machines (403, says DEMO_OIDC=1) and proxied requests; no admin account unless asked', async () => {
+    const s = await demoServer('auto', false);
+    try {
+      expect(s.oidc.lines.join('\n')).toMatch(/only from this machine/);
+      expect(s.oidc.lines.join('\n')).toMatch(/no admin account: PRINT_ADMIN_LINK=1/);
+      expect(s.oidc.lines.join('\n')).not.toMatch(/carol@example.com/);
+      const local = await fetch(`${s.issuer}/.well-known/openid-configuration`);
+      expect(local.status).toBe(200);
+      const lan = await request(s.fromLan).get('/oidc/.well-known/openid-configuration');
+      expect(lan.status).toBe(403);
+      expect(lan.body.message).toMatch(/only on this machine/);
+      expect(lan.body.message).toMatch(/DEMO_OIDC=1/);
+      const proxied = await request(s.served).get('/oidc/.well-known/openid-configuration').set('X-Forwarded-For', '203.0.113.9');
+      expect(proxied.status).toBe(403);
+      // Carol (admin) is not on the sign-in page; Alice is.
+      await expect(codeFlow({ issuer: s.issuer }, 'u-carol', s.redirect)).rejects.toThrow();
+      const alice = await codeFlow({ issuer: s.issuer }, 'u-alice', s.redirect);
+      const me = await fetch(`${s.base}/api/me`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+      expect(await me.json()).toMatchObject({ subject: 'alice@example.com', role: 'reviewer' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('PRINT_ADMIN_LINK (admin: true) offers Carol Zhang, admin', async () => {
+    const s = await demoServer('auto', true);
+    try {
+      expect(s.oidc.lines.join('\n')).toMatch(/carol@example.com .*admin/);
+      const carol = await codeFlow({ issuer: s.issuer }, 'u-carol', s.redirect);
+      const me = await fetch(`${s.base}/api/me`, { headers: { authorization: `Bearer ${carol.accessToken}` } });
+      expect(await me.json()).toMatchObject({ subject: 'carol@example.com', role: 'admin' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('once a batch that is not the demo’s is committed: /oidc is 410, its tokens (even cached ones) 401, the dashboard no longer offers it; the next start says why it is off', async () => {
+    const s = await demoServer('auto', false);
+    try {
+      const alice = await codeFlow({ issuer: s.issuer }, 'u-alice', s.redirect);
+      const me = () => fetch(`${s.base}/api/me`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+      expect((await me()).status).toBe(200);
+      expect((await request(s.served).get('/api/auth/config')).body.oidc).toMatchObject({ issuer: s.issuer });
+      // A decision (a write, but no data) does not end it.
+      await s.db.write(() => Promise.resolve(undefined));
+      expect((await fetch(`${s.issuer}/.well-known/openid-configuration`)).status).toBe(200);
+      await s.loadRealData();
+      const gone = await fetch(`${s.issuer}/.well-known/openid-configuration`);
+      expect(gone.status).toBe(410);
+      expect(((await gone.json()) as { message: string }).message).toMatch(/real data was loaded/);
+      const page = await fetch(`${s.issuer}/auth?client_id=${DEMO_CLIENT_ID}`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(410);
+      expect(await page.text()).toMatch(/real data was loaded/);
+      const refused = await me();
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { message: string }).message).toMatch(/the demo sign-in ended because real data was loaded/);
+      expect((await request(s.served).get('/api/auth/config')).body).toEqual({ oidc: null });
+      // Starting again on this database: the banner says why the demo provider is off.
+      const again = await oidcForServer(s.db, { settings: null, demo: 'auto' }, { port: 3999, dataDir: tempDir(), admin: false });
+      expect(again.app).toEqual({});
+      expect(again.lines.join('\n')).toMatch(/demo identity provider is off: the database holds data other than the built-in demo's.*DEMO_OIDC=1/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('DEMO_OIDC=1: other machines may use it; still gone once more data is loaded', async () => {
+    const s = await demoServer('on', false);
+    try {
+      expect((await request(s.fromLan).get('/oidc/.well-known/openid-configuration')).status).toBe(200);
+      await s.loadRealData();
+      expect((await request(s.fromLan).get('/oidc/.well-known/openid-configuration')).status).toBe(410);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('an empty database (DEMO=off) in auto mode: not started, and the banner says why', async () => {
+    const t = await openTempDb();
+    try {
+      const none = await oidcForServer(t.db, { settings: null, demo: 'auto' }, { port: 3999, dataDir: t.dir, admin: false });
+      expect(none.app).toEqual({});
+      expect(none.lines.join('\n')).toMatch(/off: the database holds no demo data/);
+    } finally {
+      await t.db.close();
+    }
   });
 });

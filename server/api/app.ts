@@ -54,7 +54,8 @@ export function createApp(options: AppOptions): Express {
   const oidcVerifier = options.oidc === undefined ? null : options.oidc instanceof OidcVerifier ? options.oidc : new OidcVerifier(options.oidc);
   const oidcProvider = options.oidcProvider;
   // The demo provider answers its own requests (its pages, its JSON, its CORS), outside our security
-  // headers and body parser; its sign-in pages are not the dashboard.
+  // headers and body parser; its sign-in pages are not the dashboard. Its handler comes guarded (oidc-demo.ts:
+  // 410 once real data is loaded, 403 from another machine unless DEMO_OIDC=1).
   if (oidcProvider) app.use(oidcProvider.path, (req, res) => void oidcProvider.handler(req, res));
   app.use((_req, res, next) => {
     if (options.isStopping?.()) res.setHeader('Connection', 'close');
@@ -111,6 +112,11 @@ export function createApp(options: AppOptions): Express {
   ingestRoutes(registry, ctx);
   const allowHosts = options.webhookAllowHosts;
   subscriptionRoutes(registry, ctx, allowHosts ? { allowHosts: () => allowHosts } : {});
+  // A provider whose sign-in has ended (the demo's, once real data is loaded) is no longer offered to the dashboard.
+  if (oidcVerifier)
+    api.get('/auth/config', (_req, res, next) => {
+      oidcVerifier.closedBecause().then((closed) => (closed ? void res.json({ oidc: null }) : next()), next);
+    });
   api.use(publicRoutes);
   // Only failed authentications count (so honest heavy use is never throttled); an address past the
   // limit is locked out for the rest of the minute, whatever token it then shows.

@@ -56,7 +56,11 @@ export function authenticate(verifier: Uint8Array | BearerVerifier, limit: Faile
     try {
       req.principal = await bearer.verify(match[1]);
     } catch (error) {
-      if (error instanceof ProviderUnavailableError) return next(new HttpError(503, 'identity_provider_unavailable', error.message));
+      if (error instanceof ProviderUnavailableError) {
+        // A failure is remembered for 30 s (OidcVerifier): asking sooner gets the same answer.
+        res.setHeader('Retry-After', '30');
+        return next(new HttpError(503, 'identity_provider_unavailable', error.message));
+      }
       return fail(error instanceof AuthError ? error.message : 'the token is not valid');
     }
     next();

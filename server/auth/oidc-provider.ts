@@ -3,8 +3,9 @@
 // sign-in page that lists the demo accounts. It signs JWT access tokens for the API (audience
 // OIDC_AUDIENCE) and ID tokens that carry the same claims our API maps to role and shops.
 //
-// This is a demo identity provider: anybody who can open its page can sign in as any demo account. It is
-// started only when asked (DEMO_OIDC=1, or a test) and never in front of real data.
+// This is a demo identity provider: anybody who can open its page can sign in as any demo account. `npm
+// start` runs it only on the demo data, from this machine, until real data is loaded, and offers its admin
+// only when asked (oidc-demo.ts).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,13 +24,16 @@ export interface DemoAccount {
   shops?: string[];
 }
 
-/** The demo's people: two reviewers, an admin and a seller (of `sellerShop`). */
-export function demoAccounts(sellerShop: string | null): DemoAccount[] {
+/**
+ * The demo's people: two reviewers, a seller (of `sellerShop`) and, only when asked (`admin: true`, as
+ * `npm start` does with PRINT_ADMIN_LINK=1 or --admin-link), an admin: Carol Zhang could change the policy.
+ */
+export function demoAccounts(sellerShop: string | null, options: { admin?: boolean } = {}): DemoAccount[] {
   const accounts: DemoAccount[] = [
     { sub: 'u-alice', email: 'alice@example.com', name: 'Alice Wang', role: 'reviewer' },
     { sub: 'u-bob', email: 'bob@example.com', name: 'Bob Li', role: 'reviewer' },
-    { sub: 'u-carol', email: 'carol@example.com', name: 'Carol Zhang', role: 'admin' },
   ];
+  if (options.admin) accounts.push({ sub: 'u-carol', email: 'carol@example.com', name: 'Carol Zhang', role: 'admin' });
   if (sellerShop) accounts.push({ sub: 'u-dave', email: 'dave@example.com', name: 'Dave Chen', role: 'seller', shops: [sellerShop] });
   return accounts;
 }

@@ -28,7 +28,7 @@ export async function startOidcHarness(options: HarnessOptions): Promise<OidcHar
     throw error;
   }
   const sellerShop = (await mostSevereShop(h.db)).shop_id;
-  await idp.configure({ redirectUris: [`${h.base}/`], accounts: demoAccounts(sellerShop) });
+  await idp.configure({ redirectUris: [`${h.base}/`], accounts: demoAccounts(sellerShop, { admin: true }) });
   return {
     ...h,
     idp,
