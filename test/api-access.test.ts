@@ -192,6 +192,7 @@ describe('the OpenAPI document', () => {
       'post /api/shops/{shopId}/decisions reviewer',
       'post /api/shops/{shopId}/appeals seller-shop',
       'get /api/flagged reviewer',
+      'get /api/queue reviewer',
       'get /api/categories reviewer',
       'get /api/appeals any',
       'post /api/appeals/{appealId}/answer reviewer',

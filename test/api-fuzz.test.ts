@@ -567,6 +567,8 @@ describe('malformed input on every parameter of every route', () => {
   it('injection strings in free-text parameters are data: nothing found, no error, and the tables keep their rows', async () => {
     const freeText: [string, string, string][] = [
       ['/api/flagged', 'categoryId', tokens.reviewer],
+      ['/api/queue', 'categoryId', tokens.reviewer],
+      ['/api/queue', 'assignee', tokens.reviewer],
       ['/api/audit', 'shopId', tokens.reviewer],
       ['/api/audit', 'actor', tokens.reviewer],
       ['/api/audit', 'action', tokens.reviewer],

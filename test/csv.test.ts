@@ -1,11 +1,15 @@
 // CSV exports never hand a spreadsheet a formula: a text cell that begins with = + - @, a tab or a carriage
 // return gets a leading ' (OWASP's CSV-injection advice); numbers stay numbers; everything else is unchanged.
-// Expected outputs are written out by hand.
+// GET /api/flagged's CSV is DESIGN §4's fields as they always were; the shared queue's (GET /api/queue, the queue's
+// "Export CSV") adds each shop's place in the queue: review state, assignee, the day it entered the queue, its age
+// in days, past the service time. Expected outputs are written out by hand.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { createApp } from '../server/api/app.js';
-import { escapeCsvText, flaggedCsv } from '../server/api/csv.js';
+import { escapeCsvText, flaggedCsv, queueCsv } from '../server/api/csv.js';
+import { signToken } from '../server/auth/tokens.js';
+import type { Review } from '../server/contracts/governance.js';
 import type { ShopMetrics } from '../server/contracts/metrics.js';
 import type { Database } from '../server/db/database.js';
 import { HEADERS, ingest, writeCsv } from './helpers.js';
@@ -110,6 +114,64 @@ describe('flaggedCsv', () => {
   });
 });
 
+const QUEUE_HEADER = `${HEADER},review_state,assignee,entered_on,age_days,past_service`;
+
+/** A queued shop nobody has taken, in the queue since 09-30: 8 days on 10-08, past the 3-day service time. */
+const NEW_REVIEW: Review = {
+  state: 'new',
+  assignee: null,
+  claimedAt: null,
+  decidedBy: null,
+  decidedAt: null,
+  enteredOn: '2026-09-30',
+  ageDays: 8,
+  pastService: true,
+};
+
+describe('queueCsv', () => {
+  it("adds each shop's review after DESIGN §4's fields: state, assignee (escaped like any text), entered on, age, past service", () => {
+    const csv = queueCsv([
+      { ...row({}), review: NEW_REVIEW },
+      {
+        ...row({ shopId: 'B', shopName: 'B店', level: 'warning', restrictions: [] }),
+        // Assigned by name to someone whose name a spreadsheet would run.
+        review: {
+          ...NEW_REVIEW,
+          state: 'in_review',
+          assignee: '@zhou',
+          claimedAt: '2026-10-08T02:00:00Z',
+          enteredOn: '2026-10-07',
+          ageDays: 1,
+          pastService: false,
+        },
+      },
+      {
+        ...row({ shopId: 'G', shopName: 'G店' }),
+        // Decided: the assignee (who worked it) stays; never past the service time.
+        review: {
+          ...NEW_REVIEW,
+          state: 'decided',
+          assignee: 'li@example.com',
+          claimedAt: '2026-10-01T02:00:00Z',
+          decidedBy: 'li@example.com',
+          decidedAt: '2026-10-02T02:00:00Z',
+          pastService: false,
+        },
+      },
+    ]);
+    const restrictions = 'remove_resource_slots@2026-10-06 ban_resource_slots@2026-10-06';
+    expect(csv).toBe(
+      '\ufeff' +
+        `${QUEUE_HEADER}\n` +
+        `A,A店,C1,2026-10-08,2026-09-09,60,3,1,0.05,0.01,5,1,1,restricted,9,${restrictions},default-1,new,,2026-09-30,8,1\n` +
+        `B,B店,C1,2026-10-08,2026-09-09,60,3,1,0.05,0.01,5,1,1,warning,9,,default-1,in_review,'@zhou,2026-10-07,1,\n` +
+        `G,G店,C1,2026-10-08,2026-09-09,60,3,1,0.05,0.01,5,1,1,restricted,9,${restrictions},default-1,decided,li@example.com,2026-09-30,8,\n`,
+    );
+    // GET /api/flagged's CSV is unchanged by the review: no review columns, whatever the items carry.
+    expect(flaggedCsv([{ ...row({}), review: NEW_REVIEW } as ShopMetrics]).split('\n')[0]).toBe(`\ufeff${HEADER}`);
+  });
+});
+
 describe('GET /api/flagged?format=csv', () => {
   let db: Database;
   let app: Express;
@@ -143,5 +205,40 @@ describe('GET /api/flagged?format=csv', () => {
     expect([...byShop.keys()].sort()).toEqual(['A', 'C']);
     expect(byShop.get('A')!.startsWith(`A,"'=HYPERLINK(""http://evil.example"",""点我"")",C1,2026-10-08,2026-09-09,60,3,0,`)).toBe(true);
     expect(byShop.get('C')!.startsWith(`C,'@SUM(1+1)*cmd|' /C calc'!A0,C1,2026-10-08,2026-09-09,60,3,0,`)).toBe(true);
+  });
+
+  it("the shared queue's CSV (GET /api/queue?format=csv) carries each shop's review: Li's claim of A, C assigned to a name a spreadsheet would run", async () => {
+    const li = await signToken(SECRET, { role: 'reviewer', subject: 'li@example.com' });
+    await request(app).post('/api/shops/A/review').set('Authorization', `Bearer ${li}`).send({ action: 'claim' }).expect(200);
+    await request(app).post('/api/shops/C/review').set('Authorization', `Bearer ${li}`).send({ action: 'assign', assignee: '=wang' }).expect(200);
+    // A and C entered the queue on 09-30 (their first complete window), restricted since 10-06: on 10-08 each
+    // has waited 8 days, past the 3-day service time. K = 3 of N = 60 (rate 0.05); the category's mean is
+    // 6 / 1620 (B's 50 a day, no cases); ratio 13.5. Equal ratios: A before C.
+    const res = await request(app).get('/api/queue?format=csv').set('Authorization', `Bearer ${li}`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const restrictions = 'remove_resource_slots@2026-10-06 ban_resource_slots@2026-10-06';
+    const policy = '2026.11-default';
+    expect(res.text).toBe(
+      '\ufeff' +
+        `${QUEUE_HEADER}\n` +
+        `A,"'=HYPERLINK(""http://evil.example"",""点我"")",C1,2026-10-08,2026-09-09,60,3,0,0.05,0.003703703703703704,13.5,1,1,restricted,9,${restrictions},${policy},in_review,li@example.com,2026-09-30,8,1\n` +
+        `C,'@SUM(1+1)*cmd|' /C calc'!A0,C1,2026-10-08,2026-09-09,60,3,0,0.05,0.003703703703703704,13.5,1,1,restricted,9,${restrictions},${policy},in_review,'=wang,2026-09-30,8,1\n`,
+    );
+    // A past day is queried, not read from memory: the same columns. On 10-02 both are warnings of the same queue
+    // entry (since 09-30, which the claims belong to), 2 days in: within the service time.
+    const past = await request(app).get('/api/queue?format=csv&date=2026-10-02').set('Authorization', `Bearer ${li}`);
+    const lines = past.text
+      .replace(/^\ufeff/, '')
+      .trimEnd()
+      .split('\n');
+    expect(lines[0]).toBe(QUEUE_HEADER);
+    expect(lines.slice(1).map((l) => [l.split(',')[0], l.split(',').slice(-5).join(',')])).toEqual([
+      ['A', 'in_review,li@example.com,2026-09-30,2,'],
+      ['C', "in_review,'=wang,2026-09-30,2,"],
+    ]);
+    // GET /api/flagged's CSV stays DESIGN §4's: its header, no review.
+    const flagged = await request(app).get('/api/flagged?format=csv').set('Authorization', `Bearer ${li}`);
+    expect(flagged.text.replace(/^\ufeff/, '').split('\n')[0]).toBe(HEADER);
   });
 });

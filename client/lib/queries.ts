@@ -84,6 +84,8 @@ export interface DecisionInput {
   action: DecisionAction;
   reason: string;
   until?: string;
+  /** Decide although someone else has the shop in review (taking it over); without it the server answers 409 naming them. */
+  reassign?: boolean;
 }
 
 export type { Activation, ShopSearch };
@@ -243,10 +245,14 @@ export const historyQueryOptions = (shopId: string) =>
  */
 const SHARED_FRESHNESS = { staleTime: 5_000, refetchInterval: 10_000 } as const;
 
+/**
+ * The workbench's queue is the shared queue (GET /api/queue): GET /api/flagged's shops, filters, sort and paging
+ * (DESIGN §4, unchanged) with each shop's review, the review filters and the sort by age.
+ */
 export const flaggedQueryOptions = (params: FlaggedParams) =>
   queryOptions({
     queryKey: [...keys.flagged, params],
-    queryFn: ({ signal }) => apiGet<QueueList>('/flagged', { ...params, format: 'json' }, signal),
+    queryFn: ({ signal }) => apiGet<QueueList>('/queue', { ...params, format: 'json' }, signal),
     placeholderData: keepPreviousData,
     ...SHARED_FRESHNESS,
   });
@@ -359,8 +365,9 @@ export function useCreateAppeal(shopId: string) {
 export function useAnswerAppeal() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, decision, reason }: { id: number; decision: 'accept' | 'reject'; reason: string }) =>
-      apiPost<Appeal>(`/appeals/${id}/answer`, { decision, reason }),
+    // reassign: answer although someone else has the shop in review (the answer decides its queue entry).
+    mutationFn: ({ id, decision, reason, reassign }: { id: number; decision: 'accept' | 'reject'; reason: string; reassign?: boolean }) =>
+      apiPost<Appeal>(`/appeals/${id}/answer`, { decision, reason, ...(reassign ? { reassign } : {}) }),
     onSuccess: (appeal) => {
       void client.invalidateQueries({ queryKey: keys.appeals });
       void client.invalidateQueries({ queryKey: keys.audit });
@@ -380,6 +387,11 @@ export function useCreateDecision(shopId: string) {
       void client.invalidateQueries({ queryKey: keys.categories });
       void client.invalidateQueries({ queryKey: keys.audit });
     },
+    // A conflict (someone else has it in review) means the review shown is out of date: ask again.
+    onError: () => {
+      void client.invalidateQueries({ queryKey: reviewQueryOptions(shopId).queryKey });
+      void client.invalidateQueries({ queryKey: keys.flagged });
+    },
   });
 }
 
@@ -394,6 +406,7 @@ export function useBulkDecision() {
       void client.invalidateQueries({ queryKey: keys.categories });
       void client.invalidateQueries({ queryKey: keys.audit });
     },
+    onError: () => void client.invalidateQueries({ queryKey: keys.flagged }),
   });
 }
 

@@ -1,6 +1,7 @@
 // CSV exports (csv-stringify): a header row, fractions as numbers, restrictions as code@since pairs, and no
 // text cell that a spreadsheet would run as a formula.
 import { stringify } from 'csv-stringify/sync';
+import type { Review } from '../contracts/governance.js';
 import type { ShopMetrics } from '../contracts/metrics.js';
 
 /**
@@ -12,7 +13,21 @@ export function escapeCsvText(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
+/** GET /api/flagged?format=csv: DESIGN §4's fields, as they always were. */
 export function flaggedCsv(items: ShopMetrics[]): string {
+  return metricsAndReviewCsv(items, false);
+}
+
+/**
+ * The shared queue (GET /api/queue?format=csv): DESIGN §4's fields, then each shop's place in the shared queue — its
+ * review state, who has it (or worked it, once decided), the day it entered the queue, its age in days on the
+ * stat date and whether it is past the service time (booleans as 1 or empty, like judged and flagged).
+ */
+export function queueCsv(items: (ShopMetrics & { review: Review })[]): string {
+  return metricsAndReviewCsv(items, true);
+}
+
+function metricsAndReviewCsv(items: (ShopMetrics & { review?: Review })[], withReview: boolean): string {
   // A BOM so that spreadsheet programs read the Chinese shop names as UTF-8.
   return (
     '\ufeff' +
@@ -35,6 +50,13 @@ export function flaggedCsv(items: ShopMetrics[]): string {
         consecutive_flagged_days: m.consecutiveFlaggedDays,
         restrictions: m.restrictions.map((r) => `${r.code}@${r.since}`).join(' '),
         policy_version: m.policyVersion,
+        ...(m.review && {
+          review_state: m.review.state,
+          assignee: m.review.assignee ?? '',
+          entered_on: m.review.enteredOn,
+          age_days: m.review.ageDays,
+          past_service: m.review.pastService,
+        }),
       })),
       {
         header: true,
@@ -57,6 +79,7 @@ export function flaggedCsv(items: ShopMetrics[]): string {
           'consecutive_flagged_days',
           'restrictions',
           'policy_version',
+          ...(withReview ? ['review_state', 'assignee', 'entered_on', 'age_days', 'past_service'] : []),
         ],
       },
     )

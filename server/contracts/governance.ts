@@ -31,6 +31,8 @@ export const DecisionBody = z
     reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(2000),
     /** exempt: the last day of the exemption (required). */
     until: IsoDate.optional(),
+    /** The shared queue: decide although someone else has the shop in review (taking it over); otherwise that is 409. */
+    reassign: z.boolean().optional(),
   })
   .strict()
   .refine((b) => b.action !== 'exempt' || b.until !== undefined, { message: 'an exemption needs an end date', path: ['until'] });
@@ -46,13 +48,22 @@ export const BulkDecisionBody = z
     action: z.enum(['confirm', 'exempt', 'lift_early', 'note']),
     reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(2000),
     until: IsoDate.optional(),
+    /** Decide although someone else has some of the shops in review; otherwise that is 409 listing them, and nothing is recorded. */
+    reassign: z.boolean().optional(),
   })
   .strict()
   .refine((b) => b.action !== 'exempt' || b.until !== undefined, { message: 'an exemption needs an end date', path: ['until'] });
 
 /** POST /api/shops/:shopId/appeals (seller) and POST /api/appeals/:id/answer (reviewer) */
 export const AppealBody = z.object({ text: z.string().trim().min(10, 'must explain the appeal (at least 10 characters)').max(5000) }).strict();
-export const AppealAnswerBody = z.object({ decision: z.enum(['accept', 'reject']), reason: z.string().trim().min(3).max(2000) }).strict();
+export const AppealAnswerBody = z
+  .object({
+    decision: z.enum(['accept', 'reject']),
+    reason: z.string().trim().min(3).max(2000),
+    /** Answer although someone else has the shop in review (the answer decides its queue entry); otherwise that is 409. */
+    reassign: z.boolean().optional(),
+  })
+  .strict();
 export const AppealSchema = z.object({
   id: z.number().int(),
   shopId: z.string(),
@@ -232,18 +243,22 @@ export const ReviewSchema = z.object({
   assignee: z.string().nullable(),
   /** When the assignee took it (ISO 8601, UTC). */
   claimedAt: z.string().nullable(),
+  /** Who decided it and when: set only while the state is decided (reopening it clears them; the audit log keeps them). */
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
   /** The first day of the shop's current run of days in the queue (level not none). */
   enteredOn: IsoDate,
-  /** Whole days from enteredOn to the stat date (0 on the day it entered). */
+  /** Whole data days from enteredOn to the stat date (0 on the day it entered): the days of data, not the wall clock. */
   ageDays: z.number().int(),
   /** Not decided and ageDays at or past the service time (QUEUE_SERVICE_DAYS). */
   pastService: z.boolean(),
 });
 export type Review = z.infer<typeof ReviewSchema>;
 
-/** GET /api/flagged (reviewer): DESIGN §4's query and items, plus the review filters and each item's review. */
+/**
+ * GET /api/queue (reviewer): the shared queue — GET /api/flagged's filters, sort and paging (DESIGN §4, which
+ * stays exactly as it is), plus the review filters, the sort by age, and each item's review.
+ */
 export const QUEUE_REVIEW_FILTERS = ['new', 'in_review', 'decided', 'mine', 'unassigned'] as const;
 /** DESIGN §4's sort keys, and `age`: the days since the shop entered the queue (desc: the longest waiting first). */
 export const QUEUE_SORTS = [...FLAGGED_SORTS, 'age'] as const;
@@ -272,7 +287,7 @@ export const ReviewActionBody = z
     action: z.enum(['claim', 'release', 'assign']),
     /** assign: who gets it (required). */
     assignee: z.string().trim().min(1).max(200).optional(),
-    /** Take it over although someone else has it (claim, assign, release). */
+    /** Take it over although someone else has it (claim, assign, release), or reopen a decided one (claim, assign). */
     reassign: z.boolean().optional(),
   })
   .strict()

@@ -14,7 +14,7 @@ import { refreshMetrics } from '../pipeline/refresh.js';
 import { dataRange, shopMetricsOn } from '../read/queries.js';
 import { appendAudit, nextId } from './audit.js';
 import { recordAppealAnswered } from '../alerts/events.js';
-import { markDecided } from './review.js';
+import { checkNotHeld, markDecided } from './review.js';
 
 interface ActiveEpisode {
   start: string;
@@ -44,7 +44,7 @@ export async function decide(
   conn: DuckDBConnection,
   who: Principal,
   shopId: string,
-  body: { action: Decision['action']; reason: string; until?: string },
+  body: { action: Decision['action']; reason: string; until?: string; reassign?: boolean },
   options: { refresh?: boolean } = {},
 ): Promise<Decision> {
   const range = await dataRange(conn);
@@ -54,6 +54,9 @@ export async function decide(
   const episode = await activeEpisode(conn, shopId, day);
   if (body.action !== 'note' && !episode) throw conflict(`shop ${shopId} has no restriction in force on ${day}; only a note can be recorded`);
   if (body.action === 'exempt' && body.until! < day) throw badRequest(`until: ${body.until} is before the stat date ${day}`);
+  // The shared queue: a decision on a shop someone else has in review takes it over only when asked to; a note may always be added.
+  const decides = body.action !== 'note';
+  if (decides) await checkNotHeld(conn, who, [shopId], day, body.reassign);
   const before = await shopMetricsOn(conn, shopId, day);
   const id = await nextId(conn);
   await conn.run(
@@ -73,7 +76,7 @@ export async function decide(
     },
   );
   // The shared queue: the shop's queue entry as the reviewer saw it (before an early lift recomputes the day) is decided.
-  await markDecided(conn, who, shopId, day, episode);
+  const tookOverFrom = decides ? await markDecided(conn, who, shopId, day, episode) : null;
   if (body.action === 'lift_early' && options.refresh !== false) await refreshMetrics(conn, { from: day });
   await appendAudit(conn, who, `decision.${body.action}`, shopId, {
     decisionId: id,
@@ -82,6 +85,7 @@ export async function decide(
     stateDate: day,
     episodeStart: episode?.start ?? null,
     episodeLevel: episode?.level ?? null,
+    ...(tookOverFrom ? { tookOverFrom } : {}),
     numbers: before && {
       orders: before.orders,
       interventions: before.interventions,
@@ -132,13 +136,18 @@ export async function fileAppeal(conn: DuckDBConnection, who: Principal, shopId:
 export async function decideMany(
   conn: DuckDBConnection,
   who: Principal,
-  body: { shopIds: string[]; action: Decision['action']; reason: string; until?: string },
+  body: { shopIds: string[]; action: Decision['action']; reason: string; until?: string; reassign?: boolean },
 ): Promise<Decision[]> {
+  // Every conflict at once, before anything is recorded: the shops someone else has in review, each with its holder.
+  const range = await dataRange(conn);
+  if (range && body.action !== 'note') await checkNotHeld(conn, who, body.shopIds, range.last, body.reassign);
   const decisions: Decision[] = [];
   for (const shopId of body.shopIds) {
-    decisions.push(await decide(conn, who, shopId, { action: body.action, reason: body.reason, until: body.until }, { refresh: false }));
+    decisions.push(
+      // The conflicts were checked above, for all of them at once.
+      await decide(conn, who, shopId, { action: body.action, reason: body.reason, until: body.until, reassign: true }, { refresh: false }),
+    );
   }
-  const range = await dataRange(conn);
   if (body.action === 'lift_early' && range) await refreshMetrics(conn, { from: range.last });
   return decisions;
 }
@@ -202,16 +211,26 @@ export async function listAppeals(
   }));
 }
 
-/** A reviewer's answer; accepting lifts the restriction early, with the appeal as the reason. */
+/**
+ * A reviewer's answer; accepting lifts the restriction early, with the appeal as the reason. An answer on the
+ * episode in force is a decision for the shared queue: it marks the shop's queue entry decided by the person who
+ * answered, and, like a decision, is refused while someone else has the shop in review unless `reassign`.
+ */
 export async function answerAppeal(
   conn: DuckDBConnection,
   who: Principal,
   id: number,
-  answer: { decision: 'accept' | 'reject'; reason: string },
+  answer: { decision: 'accept' | 'reject'; reason: string; reassign?: boolean },
 ): Promise<Appeal> {
   const appeal = await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id });
   if (!appeal) throw notFound(`appeal ${id} is not known`);
   if (appeal.state !== 'pending') throw conflict(`appeal ${id} was already ${appeal.state}`);
+  // Accepting lifts the episode appealed, if it is still the one in force; an episode that has lifted
+  // already leaves nothing to lift, and a later episode is not the one appealed.
+  const range = await dataRange(conn);
+  const episode = range && (await activeEpisode(conn, appeal.shopId, range.last));
+  const inForce = !!episode && episode.start === appeal.episodeStart;
+  if (inForce) await checkNotHeld(conn, who, [appeal.shopId], range.last, answer.reassign);
   const state = answer.decision === 'accept' ? 'accepted' : 'rejected';
   await conn.run('UPDATE appeals SET state = $state, answered_by = $actor, answered_at = now(), answer_reason = $reason WHERE id = $id', {
     id,
@@ -219,18 +238,18 @@ export async function answerAppeal(
     actor: who.subject,
     reason: answer.reason,
   });
-  // Accepting lifts the episode appealed, if it is still the one in force; an episode that has lifted
-  // already leaves nothing to lift, and a later episode is not the one appealed.
-  const range = await dataRange(conn);
-  const episode = range && (await activeEpisode(conn, appeal.shopId, range.last));
-  const lifts = answer.decision === 'accept' && !!episode && episode.start === appeal.episodeStart;
+  const lifts = answer.decision === 'accept' && inForce;
+  // The early lift is a decision (it marks the queue entry, and its audit entry names whom it was taken from); any
+  // other answer on the episode in force marks it here.
+  const tookOverFrom = inForce && !lifts ? await markDecided(conn, who, appeal.shopId, range.last, episode) : null;
   await appendAudit(conn, who, `appeal.${state}`, appeal.shopId, {
     appealId: id,
     reason: answer.reason,
     episodeStart: appeal.episodeStart,
     liftsEpisode: lifts,
+    ...(tookOverFrom ? { tookOverFrom } : {}),
   });
-  if (lifts) await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}` });
+  if (lifts) await decide(conn, who, appeal.shopId, { action: 'lift_early', reason: `appeal ${id} accepted: ${answer.reason}`, reassign: true });
   const answered = (await queryOne<Appeal>(conn, `SELECT ${APPEAL_COLUMNS} FROM appeals WHERE id = $id`, { id }))!;
   // The seller's alert (appeal.answered), stored in this transaction.
   await recordAppealAnswered(conn, answered, lifts);

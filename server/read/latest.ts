@@ -123,7 +123,7 @@ export class LatestDay {
   }
 
   /**
-   * The shared queue (GET /api/flagged with each item's review and the review filters) from memory, under
+   * The shared queue (GET /api/queue: each item with its review, and the review filters) from memory, under
    * the same conditions as flagged(); undefined otherwise (the caller queries: reviewedQueue).
    */
   reviewed(query: Omit<ReviewedQuery, 'format' | 'date'> & { date?: string }, ctx: ReviewContext): { total: number; items: ReviewedItem[] } | undefined {

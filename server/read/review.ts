@@ -1,7 +1,8 @@
 // The shared queue's read side: each queued shop's current queue entry (the first day of its run of days at a
 // level other than none, from queue_day) and the review state stored on that entry (queue_reviews, written by
-// server/governance/review.ts). A shop that leaves the queue and comes back has a new entry, hence no review
-// row: it reads as new. A decision covers the restriction episode (and the level) the reviewer saw: when a
+// server/governance/review.ts), matched to the entry so that a correction moving the run's first day keeps it
+// (queueEntries). A shop that leaves the queue and comes back has a new entry, hence no review row: it reads as
+// new. The age counts data days (entry day to stat date). A decision covers the restriction episode (and the level) the reviewer saw: when a
 // later episode is in force, or the episode escalated to severe after a decision on restricted, the entry
 // reads as new again, as an exemption would not reach it either (DESIGN §3).
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -13,6 +14,8 @@ import { flaggedShops, type DataRangeRow } from './queries.js';
 export interface QueueEntryRow {
   shopId: string;
   enteredOn: string;
+  /** The entered_on of the review row this entry carries (the key to write it back under), null: none yet. */
+  reviewKey: string | null;
   state: string | null;
   assignee: string | null;
   claimedAt: string | null;
@@ -31,6 +34,12 @@ const TS = (column: string) => `strftime(${column}, '%Y-%m-%dT%H:%M:%SZ')`;
  * The queue entries on a date: every shop in queue_day on that date (or the one shop asked for), with the
  * first day of its run in the queue (consecutive days in queue_day: gaps and islands), its review row and
  * the restriction episode in force.
+ *
+ * The review row is matched to the entry robustly, not by the entry day alone: a correction (a re-sent case, an
+ * earlier order) can move the run's first day after a reviewer claimed or decided it. The entry carries the
+ * latest review row of the shop keyed on or before the date and after the shop's previous run in the queue
+ * ended: one written for this run, whether the run now starts earlier or later than when it was written. A row
+ * of an earlier run (the shop left the queue since) is not carried, so a shop that comes back starts as new.
  */
 export async function queueEntries(conn: DuckDBConnection, date: string, shopId: string | null = null): Promise<Map<string, QueueEntryRow>> {
   const rows = await queryRows<QueueEntryRow>(
@@ -42,16 +51,23 @@ export async function queueEntries(conn: DuckDBConnection, date: string, shopId:
        SELECT r.shop_id, min(r.day) AS entered_on FROM runs r
        JOIN (SELECT shop_id, run FROM runs WHERE day = $date::DATE) today USING (shop_id, run)
        GROUP BY r.shop_id),
+     previous AS (
+       SELECT c.shop_id, max(r.day) AS left_on FROM current c JOIN runs r ON r.shop_id = c.shop_id AND r.day < c.entered_on
+       GROUP BY c.shop_id),
+     review AS (
+       SELECT q.* FROM queue_reviews q JOIN current c USING (shop_id) LEFT JOIN previous p USING (shop_id)
+       WHERE q.entered_on <= $date::DATE AND (p.left_on IS NULL OR q.entered_on > p.left_on)
+       QUALIFY row_number() OVER (PARTITION BY q.shop_id ORDER BY q.entered_on DESC) = 1),
      episode AS (
        SELECT shop_id, min(start_day) AS episode_start, max(level) AS episode_level FROM restriction_episodes
        WHERE start_day <= $date::DATE AND (end_day IS NULL OR end_day > $date::DATE) AND ($shopId::VARCHAR IS NULL OR shop_id = $shopId)
        GROUP BY shop_id)
-     SELECT c.shop_id AS "shopId", strftime(c.entered_on, '%Y-%m-%d') AS "enteredOn", q.state, q.assignee,
-       ${TS('q.claimed_at')} AS "claimedAt", q.decided_by AS "decidedBy", ${TS('q.decided_at')} AS "decidedAt",
+     SELECT c.shop_id AS "shopId", strftime(c.entered_on, '%Y-%m-%d') AS "enteredOn", strftime(q.entered_on, '%Y-%m-%d') AS "reviewKey",
+       q.state, q.assignee, ${TS('q.claimed_at')} AS "claimedAt", q.decided_by AS "decidedBy", ${TS('q.decided_at')} AS "decidedAt",
        strftime(q.decided_episode_start, '%Y-%m-%d') AS "decidedEpisodeStart", q.decided_episode_level AS "decidedEpisodeLevel",
        strftime(e.episode_start, '%Y-%m-%d') AS "episodeStart", e.episode_level AS "episodeLevel"
      FROM current c
-     LEFT JOIN queue_reviews q ON q.shop_id = c.shop_id AND q.entered_on = c.entered_on
+     LEFT JOIN review q ON q.shop_id = c.shop_id
      LEFT JOIN episode e ON e.shop_id = c.shop_id`,
     { date, shopId },
   );
@@ -124,6 +140,7 @@ export function withReviews<T extends ShopMetrics>(
 }
 
 const EMPTY_ENTRY: Omit<QueueEntryRow, 'shopId' | 'enteredOn'> = {
+  reviewKey: null,
   state: null,
   assignee: null,
   claimedAt: null,
@@ -150,7 +167,7 @@ export function sortByAge<T extends ShopMetrics & { review: Review }>(items: T[]
 }
 
 /**
- * GET /api/flagged from the database (a day other than the latest, or while the in-memory model rebuilds):
+ * GET /api/queue from the database (a day other than the latest, or while the in-memory model rebuilds):
  * flaggedShops' page with each item's review. With a review filter, or sorted by age, the whole day's queue is
  * read, filtered, sorted and paged here, in flaggedShops' order (the queue of a day is a few thousand rows at
  * most; filtering keeps the order).

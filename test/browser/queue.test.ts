@@ -2,7 +2,8 @@
 // severe demo shop from the queue; reviewer Bo, in a second browser context, sees it claimed by Anna after a
 // reload (queue and shop page), and his own claim is refused naming her; Anna opens a case of the shop in the case
 // drawer (the order and why it counts), downloads the shop's case file as CSV, which names her claim, and opens
-// its printable page.
+// its printable page. Then Bo decides the shop Anna has: refused naming her, he takes it over and decides; the
+// queue (asked at GET /api/queue, never at DESIGN §4's GET /api/flagged) says he decided it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +106,32 @@ describe('the shared queue and the evidence', () => {
     expect(await printable.locator('body').innerText()).toContain(caseId);
     await printable.screenshot({ path: path.join(SHOTS, 'governance-case-file-en.png') });
     await a.close();
+  });
+  it('Bo decides the shop Anna has: refused naming her, he takes it over and decides; the queue says he decided it', async () => {
+    const b = await openPage(h, bo, { query: `tab=shop&shop=${shopId}` });
+    const form = b.getByTestId('decision-form');
+    await form.waitFor({ timeout: 30_000 });
+    await form.getByLabel('Reason').fill('orders checked with the seller');
+    await form.getByRole('button', { name: 'Record decision…' }).click();
+    await b.getByRole('dialog').getByRole('button', { name: 'Confirm', exact: true }).click();
+    const error = form.getByTestId('decision-error');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.innerText()).toMatch(new RegExp(`^shop ${shopId} is in review by anna@example\\.com since `));
+    await error.getByRole('button', { name: 'Take over and decide' }).click();
+    await form.getByTestId('decision-saved').waitFor({ timeout: 30_000 });
+    const bar = b.getByTestId('review-bar');
+    await expect.poll(() => bar.getAttribute('data-state')).toBe('decided');
+    expect(await bar.getByTestId('review-line').innerText()).toMatch(/^Decided by you on /);
+    // The queue is the shared queue's endpoint: its row says decided by Bo.
+    const asked: string[] = [];
+    b.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await b.goto(`${h.base}/?tab=queue&lang=en`);
+    const row = b.locator(`[data-testid="flagged-table"] tr[data-shop-id="${shopId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    await expect.poll(() => row.getAttribute('data-review-state')).toBe('decided');
+    expect(await row.getByTestId('review-state').innerText()).toBe('Decided decided by you');
+    expect(asked).toContain('/api/queue');
+    expect(asked).not.toContain('/api/flagged');
+    await b.close();
   });
 });

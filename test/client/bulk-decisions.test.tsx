@@ -54,8 +54,9 @@ describe('bulk decisions in the queue', () => {
     expect(dialog.textContent).toContain('Exempt Dec 31, 2026 — S1, S3');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Decide for 2 shops…' }));
     await waitFor(() => expect(posts).toEqual([{ shopIds: ['S1', 'S3'], action: 'exempt', reason: 'regional flood', until: '2026-12-31' }]));
-    // The selection clears once it is recorded.
+    // The selection clears once it is recorded, and the queue says how many decisions were recorded.
     await waitFor(() => expect(screen.queryByTestId('bulk-bar')).toBeNull());
+    expect((await screen.findByTestId('bulk-done')).textContent).toBe('2 decisions recorded.');
   });
 
   it('selects every shop on the page at once', async () => {

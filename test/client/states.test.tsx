@@ -171,7 +171,7 @@ describe('FlaggedQueue (governance)', () => {
     const { calls } = route(() => held.promise);
     renderWithClient(<FlaggedQueue date="2026-11-25" />);
     expect(screen.getByRole('status').textContent).toContain('Loading…');
-    const request = calls.find((u) => u.pathname === '/api/flagged')!;
+    const request = calls.find((u) => u.pathname === '/api/queue')!;
     expect(Object.fromEntries(request.searchParams)).toEqual({ date: '2026-11-25', format: 'json', limit: '25', offset: '0', order: 'desc', sort: 'level' });
     const list: FlaggedList = { total: 2, items: [shop('S00141'), shop('S00177', { ratio: 4.996399123264795, level: 'restricted', flagged: false })] };
     await act(async () => held.resolve({ body: list }));
@@ -211,11 +211,11 @@ describe('FlaggedQueue (governance)', () => {
     await screen.findByTestId('flagged-table');
     fireEvent.click(screen.getByRole('button', { name: /Ratio to mean/ }));
     expect(new URLSearchParams(window.location.search).get('sort')).toBe('ratio');
-    await waitFor(() => expect(calls.some((u) => u.pathname === '/api/flagged' && u.searchParams.get('sort') === 'ratio')).toBe(true));
+    await waitFor(() => expect(calls.some((u) => u.pathname === '/api/queue' && u.searchParams.get('sort') === 'ratio')).toBe(true));
     expect(screen.getByRole('columnheader', { name: /Ratio to mean/ }).getAttribute('aria-sort')).toBe('descending');
     fireEvent.change(screen.getByLabelText('Level'), { target: { value: 'severe' } });
     expect(new URLSearchParams(window.location.search).get('level')).toBe('severe');
-    await waitFor(() => expect(calls.some((u) => u.pathname === '/api/flagged' && u.searchParams.get('level') === 'severe')).toBe(true));
+    await waitFor(() => expect(calls.some((u) => u.pathname === '/api/queue' && u.searchParams.get('level') === 'severe')).toBe(true));
   });
 });
 

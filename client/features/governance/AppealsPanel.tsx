@@ -1,7 +1,7 @@
 // Sellers' appeals against active restrictions; a reviewer accepts or rejects each with a reason.
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../../lib/api';
+import { DecisionError } from './ReviewControls';
 import { formatDate, formatDateTime, formatNumber, formatPercent, formatRatio } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { oneOf, patchedUrl, useUrlState } from '../../lib/url-state';
@@ -79,10 +79,13 @@ function AnswerForm({ appeal }: { appeal: Appeal }) {
   const [confirming, setConfirming] = useState(false);
   const reasonId = useId();
   const tooShort = reason.trim().length < 3;
-  const send = (decision: 'accept' | 'reject') => {
+  const [last, setLast] = useState<'accept' | 'reject'>('reject');
+  // reassign: after the server refused because someone else has the shop in review (its queue entry is decided by the answer).
+  const send = (decision: 'accept' | 'reject', reassign?: boolean) => {
     setTried(true);
     if (tooShort) return;
-    answer.mutate({ id: appeal.id, decision, reason: reason.trim() }, { onSettled: () => setConfirming(false) });
+    setLast(decision);
+    answer.mutate({ id: appeal.id, decision, reason: reason.trim(), reassign }, { onSettled: () => setConfirming(false) });
   };
   return (
     <div className="answer-form">
@@ -116,11 +119,7 @@ function AnswerForm({ appeal }: { appeal: Appeal }) {
           <AcceptWarning appeal={appeal} />
         </ConfirmDialog>
       )}
-      {answer.isError && (
-        <p role="alert" className="field-error">
-          {answer.error instanceof ApiError ? answer.error.message : String(answer.error)}
-        </p>
-      )}
+      {answer.isError && <DecisionError error={answer.error} busy={answer.isPending} onTakeOver={() => send(last, true)} />}
     </div>
   );
 }

@@ -1,14 +1,15 @@
 // A reviewer's decision on a shop's restriction: always with a reason, an exemption with an end date,
-// and a confirmation before it is recorded (decisions go to the append-only audit log).
+// and a confirmation before it is recorded (decisions go to the append-only audit log). A decision on a shop
+// someone else has in review is refused (409 naming them); the form then offers to take it over and decide.
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../../lib/api';
 import { addDays, formatDate } from '../../lib/format';
 import { useLang } from '../../lib/i18n';
 import { Section } from '../../lib/components/Section';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
 import { useCreateDecision, type DecisionAction, type DecisionInput, type ShopMetrics } from '../../lib/queries';
 import { RestrictionVersions } from './RestrictionVersions';
+import { DecisionError } from './ReviewControls';
 
 const ACTIONS: readonly DecisionAction[] = ['confirm', 'exempt', 'lift_early', 'note'];
 const MIN_REASON = 3;
@@ -43,6 +44,8 @@ export function DecisionForm({
   const [until, setUntil] = useState(addDays(date, 14));
   const [submitted, setSubmitted] = useState(false);
   const [confirming, setConfirming] = useState<DecisionInput | null>(null);
+  /** The decision last sent: what "take over and decide" sends again, with reassign. */
+  const [sent, setSent] = useState<DecisionInput | null>(null);
   const actionId = useId();
   const reasonId = useId();
   const reasonHint = useId();
@@ -57,16 +60,20 @@ export function DecisionForm({
     setConfirming({ action, reason: reason.trim(), ...(action === 'exempt' ? { until } : {}) });
   };
 
-  const confirm = () => {
-    if (!confirming) return;
-    decide.mutate(confirming, {
+  const send = (input: DecisionInput) => {
+    setSent(input);
+    decide.mutate(input, {
       onSuccess: () => {
         setConfirming(null);
+        setSent(null);
         setReason('');
         setSubmitted(false);
       },
       onError: () => setConfirming(null),
     });
+  };
+  const confirm = () => {
+    if (confirming) send(confirming);
   };
 
   return (
@@ -126,11 +133,7 @@ export function DecisionForm({
               {t('decision.saved', { action: t(`decision.action.${decide.data?.action ?? action}`) })}
             </p>
           )}
-          {decide.isError && (
-            <p role="alert" className="field-error">
-              {decide.error instanceof ApiError ? decide.error.message : String(decide.error)}
-            </p>
-          )}
+          {decide.isError && <DecisionError error={decide.error} busy={decide.isPending} onTakeOver={() => sent && send({ ...sent, reassign: true })} />}
         </div>
       </form>
       {confirming && (

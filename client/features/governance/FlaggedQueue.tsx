@@ -23,7 +23,7 @@ import {
   type ReviewFilter,
   type ShopMetrics,
 } from '../../lib/queries';
-import { ReviewAgeCell, ReviewButton, ReviewStateCell } from './ReviewControls';
+import { DecisionError, ReviewAgeCell, ReviewButton, ReviewStateCell } from './ReviewControls';
 import { ConfirmDialog } from '../../lib/components/ConfirmDialog';
 import { DEFAULT_POLICY } from '../../lib/policy';
 import { Pager } from './Pager';
@@ -471,7 +471,8 @@ function ExportButton({ params }: { params: FlaggedParams }) {
     setState({ busy: true, error: null });
     try {
       const { limit: _limit, offset: _offset, ...filters } = params;
-      await apiDownload('/flagged', { ...filters, limit: 1000, offset: 0, format: 'csv' }, `flagged-${params.date}.csv`);
+      // The shared queue's export (GET /api/queue): the queue's filters and each shop's review columns.
+      await apiDownload('/queue', { ...filters, limit: 1000, offset: 0, format: 'csv' }, `queue-${params.date}.csv`);
       setState({ busy: false, error: null });
     } catch (error) {
       setState({ busy: false, error: error instanceof ApiError ? error.message : String(error) });
@@ -506,6 +507,18 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
   const reasonId = useId();
   const untilId = useId();
   const ready = reason.trim().length >= 3 && (action !== 'exempt' || until >= date);
+  // reassign: take over the shops someone else has in review (after the server refused and named them).
+  const send = (reassign?: boolean) =>
+    bulk.mutate(
+      { shopIds, action, reason: reason.trim(), ...(action === 'exempt' ? { until } : {}), ...(reassign ? { reassign } : {}) },
+      {
+        onSettled: () => setConfirming(false),
+        onSuccess: (answer) => {
+          setReason('');
+          onDone(answer.decisions.length);
+        },
+      },
+    );
   return (
     <div className="bulk-bar" role="region" aria-label={t('queue.bulk.title')} data-testid="bulk-bar">
       <strong>{t('queue.bulk.selected', { count: shopIds.length })}</strong>
@@ -532,11 +545,7 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
       <button type="button" className="button button-primary" disabled={!ready || bulk.isPending} onClick={() => setConfirming(true)} data-testid="bulk-decide">
         {t('queue.bulk.decide', { count: shopIds.length })}
       </button>
-      {bulk.isError && (
-        <p role="alert" className="field-error">
-          {bulk.error instanceof ApiError ? bulk.error.message : String(bulk.error)}
-        </p>
-      )}
+      {bulk.isError && <DecisionError error={bulk.error} busy={bulk.isPending} onTakeOver={() => send(true)} />}
       {confirming && (
         <ConfirmDialog
           title={t('queue.bulk.confirmTitle', { count: shopIds.length })}
@@ -544,18 +553,7 @@ function BulkBar({ shopIds, date, onDone }: { shopIds: string[]; date: string; o
           busy={bulk.isPending}
           danger={action === 'lift_early' || action === 'exempt'}
           onCancel={() => setConfirming(false)}
-          onConfirm={() =>
-            bulk.mutate(
-              { shopIds, action, reason: reason.trim(), ...(action === 'exempt' ? { until } : {}) },
-              {
-                onSettled: () => setConfirming(false),
-                onSuccess: (answer) => {
-                  setReason('');
-                  onDone(answer.decisions.length);
-                },
-              },
-            )
-          }
+          onConfirm={() => send()}
         >
           <p>
             {t('queue.bulk.confirmText', {

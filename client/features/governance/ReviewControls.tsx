@@ -1,6 +1,7 @@
 // The shared queue on the screen: a shop's review state and who has it, its age in the queue (marked in words
-// past the service time, not by colour alone), and the Claim / Release / Take over / Assign actions. A conflict
-// (someone else claimed it first) shows the server's message, which names them.
+// past the service time, not by colour alone), and the Claim / Release / Take over / Reopen / Assign actions. A
+// conflict (someone else claimed it first, or decided it) shows the server's message, which names them; a decision
+// refused because someone else has the shop in review offers "Take over and decide" (DecisionError).
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../lib/api';
@@ -67,19 +68,25 @@ export function ReviewAgeCell({ review, serviceDays, compact }: { review: Review
   );
 }
 
-/** Claim (new or decided), Release (mine), or Take over (someone else's) — one button for a queue row. */
+/**
+ * Claim (new), Release (mine), Take over (someone else's) or Reopen (decided: the server refuses a plain claim on
+ * a decided shop, so reopening is said in words) — one button for a queue row.
+ */
 export function ReviewButton({ shopId, review, me }: { shopId: string; review: Review | undefined; me?: string }) {
   const { t } = useTranslation();
   const act = useReviewAction(shopId);
   if (!review) return null;
   const mine = review.state === 'in_review' && review.assignee !== null && review.assignee === me;
   const others = review.state === 'in_review' && !mine ? review.assignee : null;
-  const label = mine ? t('review.release') : others ? t('review.takeOver') : t('review.claim');
+  const decided = review.state === 'decided';
+  const label = mine ? t('review.release') : others ? t('review.takeOver') : decided ? t('review.reopen') : t('review.claim');
   const name = mine
     ? t('review.releaseShop', { shop: shopId })
     : others
       ? t('review.takeOverShop', { shop: shopId, who: others })
-      : t('review.claimShop', { shop: shopId });
+      : decided
+        ? t('review.reopenShop', { shop: shopId, who: review.decidedBy ?? t('review.nobody') })
+        : t('review.claimShop', { shop: shopId });
   return (
     <span className="review-action">
       <button
@@ -88,7 +95,7 @@ export function ReviewButton({ shopId, review, me }: { shopId: string; review: R
         aria-label={name}
         disabled={act.isPending}
         data-testid={`review-${mine ? 'release' : 'claim'}-${shopId}`}
-        onClick={() => act.mutate(mine ? { action: 'release' } : others ? { action: 'claim', reassign: true } : { action: 'claim' })}
+        onClick={() => act.mutate(mine ? { action: 'release' } : others || decided ? { action: 'claim', reassign: true } : { action: 'claim' })}
       >
         {act.isPending ? t('common.working') : label}
       </button>
@@ -99,6 +106,25 @@ export function ReviewButton({ shopId, review, me }: { shopId: string; review: R
         </span>
       )}
     </span>
+  );
+}
+
+/**
+ * A decision's error. When someone else has the shop in review (409 `held`, the message names them and since
+ * when) it offers to take it over and decide anyway (`onTakeOver` sends the same decision with reassign).
+ */
+export function DecisionError({ error, busy, onTakeOver }: { error: unknown; busy: boolean; onTakeOver: () => void }) {
+  const { t } = useTranslation();
+  const held = error instanceof ApiError && error.status === 409 && error.code === 'held';
+  return (
+    <div role="alert" className="field-error" data-testid="decision-error">
+      <p>{error instanceof ApiError ? error.message : String(error)}</p>
+      {held && (
+        <button type="button" className="button" disabled={busy} onClick={onTakeOver} data-testid="take-over-decide">
+          {busy ? t('common.working') : t('review.takeOverAndDecide')}
+        </button>
+      )}
+    </div>
   );
 }
 

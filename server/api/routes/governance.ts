@@ -1,6 +1,6 @@
 // The governance workbench's reads and answers (reviewer; sellers may list their own appeals).
 import { z } from 'zod';
-import { ShopParams } from '../../contracts/metrics.js';
+import { FlaggedListSchema, FlaggedQuery, ShopParams } from '../../contracts/metrics.js';
 import {
   AppealAnswerBody,
   AppealSchema,
@@ -29,11 +29,11 @@ import { platformOverTime } from '../../read/platform.js';
 import { loadSchedule } from '../../policy/schedule.js';
 import { answerAppeal, decideMany, listAppeals } from '../../governance/decisions.js';
 import { readAudit } from '../../governance/audit.js';
-import { flaggedCsv } from '../csv.js';
+import { flaggedCsv, queueCsv } from '../csv.js';
 import { requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import { badRequest, notFound } from '../http.js';
-import { shopExists } from '../../read/queries.js';
+import { flaggedShops, shopExists } from '../../read/queries.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 
 async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> {
@@ -52,14 +52,41 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     method: 'get',
     path: '/flagged',
     access: 'reviewer',
+    query: FlaggedQuery,
+    response: FlaggedListSchema,
+    produces: ['text/csv'],
+    summary: 'The shops whose level on a date is not none (DESIGN §4); filter, sort, page; format=csv downloads them. The shared queue is GET /api/queue',
+    handler: async ({ query, res }) => {
+      // The latest day's queue is held in memory (rebuilt after each commit); other days are queried.
+      const list =
+        ctx.latest?.flagged(query) ??
+        (await ctx.db.read(async (conn) => {
+          const range = await requireRange(conn);
+          return flaggedShops(conn, range, { ...query, date: statDate(range, query.date) });
+        }));
+      if (query.format === 'csv') {
+        res
+          .type('text/csv; charset=utf-8')
+          .attachment(`flagged-${query.date ?? 'latest'}.csv`)
+          .send(flaggedCsv(list.items));
+        return undefined;
+      }
+      return list;
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/queue',
+    access: 'reviewer',
     query: QueueQuery,
     response: QueueListSchema,
     produces: ['text/csv'],
     summary:
-      'The shops whose level on a date is not none, each with its review (state, assignee, age in the queue, past the service time); filter (also by review state and assignee), sort, page; format=csv downloads them',
+      "The shared queue: GET /api/flagged's shops, filters, sort and paging, each with its review (state, assignee, days of data in the queue, past the service time); also filtered by review state and assignee, sorted by age; format=csv downloads them",
     handler: async ({ query, res, who }) => {
       const review = { viewer: who!.subject, serviceDays };
-      // The latest day's queue is held in memory (rebuilt after each commit); other days are queried.
+      // The latest day's queue and its entries are held in memory (rebuilt after each commit); other days are queried.
       const list =
         ctx.latest?.reviewed(query, review) ??
         (await ctx.db.read(async (conn) => {
@@ -69,8 +96,8 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
       if (query.format === 'csv') {
         res
           .type('text/csv; charset=utf-8')
-          .attachment(`flagged-${query.date ?? 'latest'}.csv`)
-          .send(flaggedCsv(list.items));
+          .attachment(`queue-${query.date ?? 'latest'}.csv`)
+          .send(queueCsv(list.items));
         return undefined;
       }
       return { ...list, serviceDays };
@@ -100,7 +127,7 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: ShopReviewSchema,
     status: 200,
     summary:
-      'Claim a queued shop (in review, yours), release it, or assign it to a named colleague; claiming one someone else has is 409 naming them unless reassign; each an audit entry naming the person',
+      'Claim a queued shop (in review, yours), release it, or assign it to a named colleague; claiming or assigning one someone else has, or reopening a decided one, is 409 naming them unless reassign; each an audit entry naming the person',
     handler: ({ params, body, who }) => ctx.db.write((conn) => reviewShop(conn, who!, params.shopId, body, serviceDays)),
   });
 
@@ -111,7 +138,7 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     body: BulkDecisionBody,
     response: z.object({ decisions: z.array(DecisionSchema) }),
     summary:
-      'One decision with one reason on several shops (at most 200), in one transaction: each recorded and audited on its own, naming the person; if any shop cannot take it, nothing is recorded',
+      'One decision with one reason on several shops (at most 200), in one transaction: each recorded and audited on its own, naming the person; if any shop cannot take it (or, unless reassign, someone else has it in review: 409 listing them), nothing is recorded',
     handler: async ({ body, who }) => ({ decisions: await ctx.db.write((conn) => decideMany(conn, who!, body)) }),
   });
 
@@ -188,7 +215,8 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     }),
     body: AppealAnswerBody,
     response: AppealSchema,
-    summary: 'Accept (lifts the restriction early) or reject an appeal, with a reason',
+    summary:
+      "Accept (lifts the restriction early) or reject an appeal, with a reason; it decides the shop's queue entry (409 naming the holder if someone else has it in review, unless reassign)",
     handler: ({ params, body, who }) => ctx.db.write((conn) => answerAppeal(conn, who!, params.appealId, body)),
   });
 
