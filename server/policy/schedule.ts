@@ -66,5 +66,17 @@ export async function loadSchedule(conn: DuckDBConnection): Promise<PolicySchedu
      FROM policy_versions ORDER BY created_at, active`,
   );
   if (rows.length === 0) return PolicySchedule.single(DEFAULT_POLICY);
-  return new PolicySchedule(rows.map((r) => ({ policy: parsePolicy(JSON.parse(r.body), 'policy_versions'), from: r.effective_from })));
+  return new PolicySchedule(rows.map((r) => ({ policy: storedPolicy(r.body), from: r.effective_from })));
+}
+
+/** Stored versions never change: each body is parsed and checked once (a request reads the schedule every time). */
+const parsedBodies = new Map<string, Policy>();
+function storedPolicy(body: string): Policy {
+  let policy = parsedBodies.get(body);
+  if (!policy) {
+    policy = parsePolicy(JSON.parse(body), 'policy_versions');
+    if (parsedBodies.size >= 1000) parsedBodies.clear();
+    parsedBodies.set(body, policy);
+  }
+  return policy;
 }

@@ -50,7 +50,9 @@ import type { DataRangeRow } from '../../read/queries.js';
 
 const DateQuery = z.object({ date: IsoDate.optional() }).strict();
 
-async function knownShop(conn: DuckDBConnection, shopId: string): Promise<void> {
+/** 404 for a shop not in the data; a shop held by the latest day in memory is known (shops are never removed). */
+async function knownShop(conn: DuckDBConnection, shopId: string, latest?: AppContext['latest']): Promise<void> {
+  if (latest?.lookup(shopId, undefined)) return;
   if (!(await shopExists(conn, shopId))) throw notFound(`shop ${shopId} is not known`);
 }
 
@@ -80,7 +82,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   /** Reads one known shop on a stat date (the one asked for, inside the data, or the last day). */
   const onDate = <T>(shopId: string, date: string | undefined, fn: (conn: DuckDBConnection, day: string, range: DataRangeRow) => Promise<T | null>) =>
     read(async (conn) => {
-      await knownShop(conn, shopId);
+      await knownShop(conn, shopId, ctx.latest);
       const range = await requireRange(conn);
       const result = await fn(conn, statDate(range, date), range);
       if (result === null) throw notFound(`no metrics for shop ${shopId} on that date`);
@@ -104,7 +106,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
         // One prepared statement answers the usual request; the checks run only when it finds nothing.
         const metrics = await shopMetricsOn(conn, params.shopId, query.date ?? null);
         if (metrics) return reader.seller ? metricsFor(reader, metrics, await otherShopsWithOrders(conn, params.shopId, metrics.date)) : metrics;
-        await knownShop(conn, params.shopId);
+        await knownShop(conn, params.shopId, ctx.latest);
         const range = await requireRange(conn);
         statDate(range, query.date);
         throw notFound(`no metrics for shop ${params.shopId} on that date`);
@@ -123,7 +125,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     summary: 'The daily series of rate, category mean, threshold, ratio and level (default: the 90 days to the last day)',
     handler: ({ params, query, who }) =>
       read(async (conn) => {
-        await knownShop(conn, params.shopId);
+        await knownShop(conn, params.shopId, ctx.latest);
         const range = await requireRange(conn);
         const to = statDate(range, query.to, 'to');
         const from = query.from === undefined ? [addDays(to, -89), range.first].sort()[1] : statDate(range, query.from, 'from');
@@ -270,7 +272,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     summary: 'The timeline of levels, the numbers and policy version behind each restriction, and the decisions on them',
     handler: ({ params, who }) =>
       read(async (conn) => {
-        await knownShop(conn, params.shopId);
+        await knownShop(conn, params.shopId, ctx.latest);
         const reader = readerOf(who);
         let history = await shopHistory(conn, params.shopId);
         if (reader.seller && history.episodes.length > 0) {
