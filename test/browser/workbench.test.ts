@@ -170,13 +170,19 @@ describe('the governance workbench, signed in through the identity provider', ()
     const levels = carol.getByTestId('platform-levels-chart');
     const moves = carol.getByTestId('platform-moves-chart');
     for (const chart of [levels, moves]) {
-      // One dashed line, and beside it (5 px right of it, at the top) the label naming the version.
+      // One dashed line, and beside it (5 px from it, at the top; to its left this near the right edge) the label
+      // naming the version, wholly inside the chart.
       const line = chart.locator('.recharts-reference-line line');
       await expect.poll(() => line.count(), { timeout: 30_000 }).toBe(1);
       const label = chart.locator('text.recharts-label');
       expect(await label.count()).toBe(1);
       expect(await label.textContent()).toBe(`policy ${VERSION}`);
-      expect(Number(await label.getAttribute('x'))).toBeCloseTo(Number(await line.getAttribute('x1')) + 5, 6);
+      expect(await label.getAttribute('text-anchor')).toBe('end');
+      expect(Number(await label.getAttribute('x'))).toBeCloseTo(Number(await line.getAttribute('x1')) - 5, 6);
+      const box = (await label.boundingBox())!;
+      const svg = (await chart.locator('.recharts-wrapper > svg.recharts-surface').boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(svg.x);
+      expect(box.x + box.width).toBeLessThanOrEqual(svg.x + svg.width);
     }
     const marks = levels.locator('.recharts-reference-line');
     // The mark stands on 2026-11-10: the chart's tooltip at the mark's position is that day.

@@ -23,15 +23,20 @@ export default function PlatformCharts({ data }: { data: Platform }) {
       ]),
     ),
   }));
-  const marks = data.policyVersions.map((v) => (
-    <ReferenceLine
-      key={v.version}
-      x={v.effectiveFrom}
-      stroke={COLORS.threshold}
-      strokeDasharray="4 3"
-      label={{ value: t('platform.policyMark', { version: v.version }), position: 'insideTopLeft', fontSize: 11, fill: COLORS.threshold }}
-    />
-  ));
+  // A mark's label reads away from the nearer edge (left of a line in the right part of the chart), so it is never cut off.
+  const marks = data.policyVersions.map((v) => {
+    const index = data.days.findIndex((d) => d.date === v.effectiveFrom);
+    const position = index > data.days.length * 0.6 ? 'insideTopRight' : 'insideTopLeft';
+    return (
+      <ReferenceLine
+        key={v.version}
+        x={v.effectiveFrom}
+        stroke={COLORS.threshold}
+        strokeDasharray="4 3"
+        label={{ value: t('platform.policyMark', { version: v.version }), position, fontSize: 11, fill: COLORS.threshold }}
+      />
+    );
+  });
   const xAxis = <XAxis dataKey="date" tickFormatter={(d: string) => formatShortDate(d, lang)} minTickGap={24} tick={{ fontSize: 12, fill: '#344054' }} />;
   const tooltip = (
     <Tooltip
