@@ -216,6 +216,26 @@ describe('6. the audit log as sentences', () => {
     expect(text).toContain('理由： regional flood');
   });
 
+  it('a claim: of a shop nobody had, without an empty "it had"; of a shop someone had, naming them', () => {
+    const claim = (from: { state: string; assignee: string | null }): AuditEntry => ({
+      id: 9,
+      at: '2026-11-25T09:00:00Z',
+      actor: 'bob@example.com',
+      role: 'reviewer',
+      action: 'review.claim',
+      shopId: 'S00742',
+      details: { enteredOn: '2026-11-10', stateDate: '2026-11-25', from, to: { state: 'in_review', assignee: 'bob@example.com' } },
+    });
+    renderWithClient(<AuditDetails entry={claim({ state: 'new', assignee: null })} />);
+    expect(screen.getByTestId('audit-sentences').textContent).toBe('bob@example.com claimed S00742 in the queue.Queue entry since Nov 10, 2026.');
+    cleanup();
+    renderWithClient(<AuditDetails entry={claim({ state: 'in_review', assignee: 'alice@example.com' })} />);
+    expect(screen.getByTestId('audit-sentences').textContent).toContain('bob@example.com claimed S00742 in the queue (it had: alice@example.com).');
+    cleanup();
+    renderWithClient(<AuditDetails entry={claim({ state: 'new', assignee: null })} />, 'zh');
+    expect(screen.getByTestId('audit-sentences').textContent).toContain('bob@example.com 在队列中认领了 S00742。');
+  });
+
   it('a policy change as a diff of the settings that changed, in both languages', () => {
     expect(policyDiff(DEFAULT_POLICY, ACTIVATED.details.policy as typeof DEFAULT_POLICY).map(([f]) => f)).toEqual(['flagRatio', 'liftAfter']);
     renderWithClient(<AuditDetails entry={ACTIVATED} />);

@@ -197,7 +197,9 @@ export function AuditDetails({ entry }: { entry: AuditEntry }) {
   } else if (kind === 'review' && ['claim', 'release', 'assign'].includes(verb)) {
     const to = obj(d.to);
     const from = obj(d.from);
-    lines.push(t(`review.audit.${verb}`, { actor, shop, to: str(to?.assignee) ?? '—', from: str(from?.assignee) ?? '—' }));
+    // Nobody had it before a claim or an assignment: no "(it had: —)".
+    const key = str(from?.assignee) === undefined && verb !== 'release' ? `${verb}Free` : verb;
+    lines.push(t(`review.audit.${key}`, { actor, shop, to: str(to?.assignee) ?? '—', from: str(from?.assignee) ?? '—' }));
     if (str(d.enteredOn)) lines.push(t('review.audit.entry', { date: day(d.enteredOn) }));
   } else if (entry.action === 'ingest.upload') {
     lines.push(

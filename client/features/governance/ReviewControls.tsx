@@ -16,8 +16,8 @@ function hoursSince(timestamp: string | null): number | null {
   return Number.isFinite(ms) ? Math.max(0, Math.floor(ms / 3_600_000)) : null;
 }
 
-/** The state in words and who has it or decided it. */
-export function ReviewStateCell({ review, me }: { review: Review | undefined; me?: string }) {
+/** The state in words and who has it or decided it (`pillOnly`: the state alone, where a sentence beside it names the person). */
+export function ReviewStateCell({ review, me, pillOnly }: { review: Review | undefined; me?: string; pillOnly?: boolean }) {
   const { t } = useTranslation();
   if (!review) return <>—</>;
   const who = (name: string | null) => (name && name === me ? t('review.you') : (name ?? t('review.nobody')));
@@ -26,13 +26,13 @@ export function ReviewStateCell({ review, me }: { review: Review | undefined; me
       <span className={`pill ${review.state === 'in_review' ? 'pill-pending' : review.state === 'decided' ? 'pill-accepted' : 'pill-neutral'}`}>
         {t(`review.state.${review.state}`)}
       </span>
-      {review.state === 'in_review' && review.assignee && (
+      {!pillOnly && review.state === 'in_review' && review.assignee && (
         <span className="muted" data-testid="review-assignee">
           {' '}
           {t('review.claimedBy', { who: who(review.assignee) })}
         </span>
       )}
-      {review.state === 'decided' && review.decidedBy && <span className="muted"> {t('review.decidedBy', { who: who(review.decidedBy) })}</span>}
+      {!pillOnly && review.state === 'decided' && review.decidedBy && <span className="muted"> {t('review.decidedBy', { who: who(review.decidedBy) })}</span>}
     </span>
   );
 }
@@ -155,7 +155,7 @@ export function ReviewBar({ shopId, me }: { shopId: string; me?: string }) {
   return (
     <div className="review-bar" data-testid="review-bar" data-state={review.state}>
       <p>
-        <ReviewStateCell review={review} me={me} /> <span data-testid="review-line">{line}</span>{' '}
+        <ReviewStateCell review={review} me={me} pillOnly /> <span data-testid="review-line">{line}</span>{' '}
         <span className="muted">{t('review.ageLine', { days: t('review.days', { count: review.ageDays }), date: formatDate(review.enteredOn, lang) })}</span>
         {review.pastService && (
           <span className="pill pill-rejected" data-testid="past-service">

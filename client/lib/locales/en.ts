@@ -807,6 +807,8 @@ export const en = {
       claim: '{{actor}} claimed {{shop}} in the queue (it had: {{from}}).',
       release: '{{actor}} released {{shop}} (it had: {{from}}); it is new again.',
       assign: '{{actor}} assigned {{shop}} to {{to}} (it had: {{from}}).',
+      claimFree: '{{actor}} claimed {{shop}} in the queue.',
+      assignFree: '{{actor}} assigned {{shop}} to {{to}}.',
       entry: 'Queue entry since {{date}}.',
     },
     you: 'you',

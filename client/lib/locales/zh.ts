@@ -762,6 +762,8 @@ export const zh = {
       claim: '{{actor}} 在队列中认领了 {{shop}}（此前处理人：{{from}}）。',
       release: '{{actor}} 释放了 {{shop}}（此前处理人：{{from}}），重新变为待处理。',
       assign: '{{actor}} 将 {{shop}} 指派给 {{to}}（此前处理人：{{from}}）。',
+      claimFree: '{{actor}} 在队列中认领了 {{shop}}。',
+      assignFree: '{{actor}} 将 {{shop}} 指派给 {{to}}。',
       entry: '自 {{date}} 进入队列。',
     },
     you: '你',
