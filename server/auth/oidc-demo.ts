@@ -197,7 +197,7 @@ export async function oidcForServer(
       ...accounts.map((a) => `    ${a.email.padEnd(20)} ${a.name.padEnd(12)} ${a.role}${a.shops?.length ? ` of ${a.shops.join(', ')}` : ''}`),
       ...(options.admin ? [] : ['    (no admin account: PRINT_ADMIN_LINK=1 npm start, or npm start -- --admin-link, offers Carol Zhang, admin)']),
       env.demo === 'auto'
-        ? '    (only from this machine, and only until real data is loaded; DEMO_OIDC=1 lets other machines in and keeps it on)'
+        ? '    (only from this machine, and only until real data is loaded; DEMO_OIDC=1 lets other machines in and starts it whatever the data)'
         : '    (DEMO_OIDC=1: open to every address that reaches this server, until more data is loaded)',
     ],
   };
