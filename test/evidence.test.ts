@@ -25,7 +25,7 @@ import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import type { Database } from '../server/db/database.js';
 import { DEFAULT_POLICY } from '../server/policy/policy.js';
-import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, writeCsv } from './helpers.js';
+import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, writeCsv, writeCatalogue } from './helpers.js';
 
 const secret = new TextEncoder().encode('evidence-test-secret-0123456789abcdef');
 let db: Database;
@@ -40,15 +40,9 @@ let files: string;
 beforeAll(async () => {
   const t = await openTempDb();
   db = t.db;
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-    ['A', 'A店', 'C1'],
-    ['B', 'B店', 'C1'],
-  ]);
-  writeCsv(
+  writeCatalogue(
     t.dir,
-    'goods.csv',
-    ['goods_id', 'shop_id', 'goods_name'],
+    ['A', 'B'],
     [
       ['G1', 'A', '连衣裙'],
       ['G2', 'B', '衬衫'],

@@ -12,7 +12,7 @@ import type { Express } from 'express';
 import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import type { Database } from '../server/db/database.js';
-import { HEADERS, caseRow, daysBetween, ingest, openTempDb, writeCsv } from './helpers.js';
+import { HEADERS, caseRow, daysBetween, ingest, openTempDb, writeCsv, writeCatalogue } from './helpers.js';
 
 const secret = new TextEncoder().encode('goods-forecast-secret-0123456789abcdef');
 let db: Database;
@@ -22,15 +22,9 @@ let seller: string;
 beforeAll(async () => {
   const t = await openTempDb();
   db = t.db;
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-    ['A', 'A店', 'C1'],
-    ['B', 'B店', 'C1'],
-  ]);
-  writeCsv(
+  writeCatalogue(
     t.dir,
-    'goods.csv',
-    ['goods_id', 'shop_id', 'goods_name'],
+    ['A', 'B'],
     [
       ['G1', 'A', '蚕丝被'],
       ['G2', 'A', '枕头'],

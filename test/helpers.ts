@@ -28,6 +28,18 @@ export function writeCsv(dir: string, name: string, header: readonly string[], r
   return file;
 }
 
+/** The small worlds' catalogue: one category (C1 女装), its shops (`A` is named `A店`), and optionally goods [goods id, shop id, name]. */
+export function writeCatalogue(dir: string, shops: string[], goods: [string, string, string][] = []): void {
+  writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
+  writeCsv(
+    dir,
+    'shops.csv',
+    HEADERS.shops,
+    shops.map((shop) => [shop, `${shop}店`, 'C1']),
+  );
+  if (goods.length > 0) writeCsv(dir, 'goods.csv', ['goods_id', 'shop_id', 'goods_name'], goods);
+}
+
 /** Adds n days to a YYYY-MM-DD date. */
 export function addDays(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);

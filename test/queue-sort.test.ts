@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../server/api/app.js';
 import { signToken } from '../server/auth/tokens.js';
 import type { Database } from '../server/db/database.js';
-import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, writeCsv } from './helpers.js';
+import { HEADERS, caseRow, dailyOrders, ingest, openTempDb, writeCsv, writeCatalogue } from './helpers.js';
 
 const secret = new TextEncoder().encode('queue-sort-secret-0123456789abcdef');
 let db: Database;
@@ -23,13 +23,7 @@ let li: string;
 beforeAll(async () => {
   const t = await openTempDb();
   db = t.db;
-  writeCsv(t.dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
-  writeCsv(t.dir, 'shops.csv', HEADERS.shops, [
-    ['A', 'A店', 'C1'],
-    ['B', 'B店', 'C1'],
-    ['C', 'C店', 'C1'],
-    ['D', 'D店', 'C1'],
-  ]);
+  writeCatalogue(t.dir, ['A', 'B', 'C', 'D']);
   writeCsv(t.dir, 'orders.csv', HEADERS.orders, [
     ...dailyOrders('A', '2026-09-01', '2026-10-08', 2),
     ...dailyOrders('B', '2026-09-01', '2026-10-08', 50),

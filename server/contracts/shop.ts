@@ -43,7 +43,8 @@ export type Trend = z.infer<typeof TrendSchema>;
 
 /** GET /api/shops/:shopId/cases?date= — the cases in the window of a date (counted or not, with why). */
 export const CasesQuery = z.object({ date: IsoDate.optional() }).strict();
-export const CaseSchema = z.object({
+/** A case as stored (its latest version): the fields the case list and the case drawer share. */
+const StoredCaseSchema = z.object({
   caseId: z.string(),
   orderId: z.string(),
   kind: z.enum(['intervention', 'complaint']),
@@ -54,6 +55,8 @@ export const CaseSchema = z.object({
   outcome: z.string().nullable(),
   excluded: z.boolean(),
   exclusionReason: z.string().nullable(),
+});
+export const CaseSchema = StoredCaseSchema.extend({
   /** Whether this case makes its order count (in the rate, or in the complaints) on that date. */
   counted: z.boolean(),
   /**
@@ -281,18 +284,7 @@ export const CaseDetailSchema = z.object({
   date: IsoDate,
   window: z.object({ from: IsoDate, to: IsoDate }),
   countBasis: CountBasisSchema,
-  case: z.object({
-    caseId: z.string(),
-    orderId: z.string(),
-    kind: z.enum(['intervention', 'complaint']),
-    reason: z.string().nullable(),
-    openedAt: z.string(),
-    openedDay: IsoDate,
-    status: z.enum(['open', 'closed']),
-    outcome: z.string().nullable(),
-    excluded: z.boolean(),
-    exclusionReason: z.string().nullable(),
-  }),
+  case: StoredCaseSchema,
   order: z.object({
     orderId: z.string(),
     /** Whether the order is in the data. */

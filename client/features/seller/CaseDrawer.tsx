@@ -2,11 +2,12 @@
 // it, and why it counts on the stat date or not, in words. A modal dialog (WAI-ARIA pattern): focus moves in,
 // Tab stays inside, Escape closes, focus returns to the case that opened it. Sellers (their own shops) and
 // reviewers see the same.
-import { useEffect, useId, useRef } from 'react';
+import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatDate, formatDateTime, localeOf, type Lang } from '../../lib/format';
 import { useLang, useReasonLabel } from '../../lib/i18n';
 import { QueryState } from '../../lib/components/QueryState';
+import { useModal } from '../../lib/components/use-modal';
 import { useCaseDetail, type CaseDetail } from '../../lib/queries';
 
 /** An amount in CNY with its two decimals (19.90, not 19.9). */
@@ -112,33 +113,7 @@ export function CaseDrawer({ shopId, caseId, date, onClose }: { shopId: string; 
   const { t } = useTranslation();
   const detail = useCaseDetail(shopId, caseId, date);
   const titleId = useId();
-  const ref = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
-    ref.current?.querySelector<HTMLElement>('button')?.focus();
-    return () => previous?.focus?.();
-  }, []);
-
-  const onKeyDown = (event: React.KeyboardEvent) => {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onClose();
-      return;
-    }
-    if (event.key !== 'Tab' || !ref.current) return;
-    const focusable = Array.from(ref.current.querySelectorAll<HTMLElement>('button:not([disabled]), [href], input, select, textarea, [tabindex="0"]'));
-    if (focusable.length === 0) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  const { ref, onKeyDown } = useModal<HTMLDivElement>(onClose);
 
   return (
     // The backdrop's click is a mouse shortcut for Close (keyboards have Escape and the Close button).

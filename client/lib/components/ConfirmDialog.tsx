@@ -1,6 +1,7 @@
 // A modal confirmation: focus moves into it, Escape cancels, Tab stays inside, focus returns after.
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useModal } from './use-modal';
 
 interface ConfirmDialogProps {
   title: string;
@@ -16,33 +17,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
   const { t } = useTranslation();
   const titleId = useId();
   const bodyId = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
-    dialogRef.current?.querySelector<HTMLElement>('button')?.focus();
-    return () => previous?.focus?.();
-  }, []);
-
-  const onKeyDown = (event: React.KeyboardEvent) => {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (event.key !== 'Tab' || !dialogRef.current) return;
-    const focusable = Array.from(dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), [href], input, textarea, select'));
-    if (focusable.length === 0) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  const { ref: dialogRef, onKeyDown } = useModal<HTMLDivElement>(onCancel);
 
   // The backdrop's click is a mouse shortcut for Cancel (keyboards have Escape); the dialog's keydown is
   // the WAI-ARIA modal dialog pattern (Escape closes, Tab stays inside).
