@@ -14,7 +14,7 @@ import type { Database } from '../db/database.js';
 import { queryRows } from '../db/database.js';
 import { appendColumns } from '../pipeline/refresh.js';
 import { MAX_FAST_RECORD, prepassCsv } from './prepass.js';
-import { FileError } from './readers.js';
+import { openParquet } from './readers.js';
 import type { ColumnSpec, FieldContext, TableSpec } from './tables.js';
 
 /** What String.prototype.trim removes besides the space (WhiteSpace and LineTerminator), as code points. */
@@ -260,23 +260,7 @@ export async function stageBulk(db: Database, conn: DuckDBConnection, file: stri
  * Returns the select list that reads its fields as text (f0 … fn), as readers.ts's readParquet does.
  */
 async function checkParquet(db: Database, file: string, columns: string[], progress: (fraction: number) => void): Promise<string> {
-  const read = (sql: string, params: Record<string, string | number>) =>
-    db
-      .readAside((conn) => conn.runAndReadAll(sql, params))
-      .catch((error: Error) => {
-        throw new FileError(`is not a readable Parquet file: ${error.message.split('\n')[0]}`);
-      });
-  const described = await read('SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet($file))', { file });
-  const names = described.getRowObjectsJS().map((r) => r.column_name as string);
-  const missing = columns.filter((c) => !names.includes(c));
-  const extra = names.filter((n) => !columns.includes(n));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new FileError(
-      `has the columns '${names.join(',')}'; expected '${columns.join(',')}'` +
-        (missing.length ? ` (missing ${missing.join(', ')})` : '') +
-        (extra.length ? ` (unexpected ${extra.join(', ')})` : ''),
-    );
-  }
+  const read = await openParquet(db, file, columns);
   const quoted = columns.map((c) => `"${c.replaceAll('"', '')}"`);
   await read(`SELECT sum(hash(${quoted.join(', ')})) AS h FROM read_parquet($file)`, { file });
   const texts = quoted.map((c) => `coalesce(CAST(${c} AS VARCHAR), '')`);

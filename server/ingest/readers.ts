@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database.js';
 
 export class FileError extends Error {}
@@ -146,14 +147,15 @@ export async function* readCsv(file: string, columns: string[], onProgress?: Rea
 }
 
 /**
- * Parquet columns are matched by name (order does not matter) and read as text, so they pass
- * through the same field readers as CSV. A TIMESTAMP without a zone reads as platform time, like an
- * offset-less CSV timestamp; a TIMESTAMPTZ keeps its instant.
+ * Opens a Parquet file for reading on connections of their own (Database.readAside: the writer holds a pooled
+ * one, perhaps the only one, and an unreadable file must not abort its transaction) and checks its columns by
+ * name. Returns the query function; a file that fails to read, now or later, is refused whole (FileError).
  */
-export async function* readParquet(db: Database, file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
-  // Every read runs on a connection of its own outside the pool (Database.readAside): the writer holds a
-  // pooled one, perhaps the only one (DB_POOL_SIZE=1), and an unreadable file must not abort its
-  // transaction. A file that fails to read, now or midway, is refused whole.
+export async function openParquet(
+  db: Database,
+  file: string,
+  columns: string[],
+): Promise<(sql: string, params: Record<string, string | number>) => ReturnType<DuckDBConnection['runAndReadAll']>> {
   const read = (sql: string, params: Record<string, string | number>) =>
     db
       .readAside((conn) => conn.runAndReadAll(sql, params))
@@ -171,6 +173,16 @@ export async function* readParquet(db: Database, file: string, columns: string[]
         (extra.length ? ` (unexpected ${extra.join(', ')})` : ''),
     );
   }
+  return read;
+}
+
+/**
+ * Parquet columns are matched by name (order does not matter) and read as text, so they pass
+ * through the same field readers as CSV. A TIMESTAMP without a zone reads as platform time, like an
+ * offset-less CSV timestamp; a TIMESTAMPTZ keeps its instant.
+ */
+export async function* readParquet(db: Database, file: string, columns: string[], onProgress?: ReadProgress): AsyncGenerator<RawRecord> {
+  const read = await openParquet(db, file, columns);
   const select = columns.map((c) => `coalesce(CAST("${c.replaceAll('"', '')}" AS VARCHAR), '')`).join(', ');
   const total = Number((await read('SELECT count(*) AS n FROM read_parquet($file)', { file })).getRowObjectsJS()[0].n);
   // Read in slices, each read whole before its rows go to the writer's stage.
