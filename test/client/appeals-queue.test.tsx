@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { AppealsPanel } from '../../client/features/governance/AppealsPanel';
 import type { Appeal } from '../../client/lib/queries';
-import { renderWithClient, stubFetch } from './helpers';
+import { renderWithClient, stubFetch, PENDING_APPEAL } from './helpers';
 
 afterEach(() => {
   cleanup();
@@ -14,18 +14,7 @@ afterEach(() => {
 });
 
 const appeal: Appeal = {
-  id: 7,
-  shopId: 'A',
-  episodeStart: '2026-10-06',
-  level: 'restricted',
-  text: 'a courier strike delayed every parcel',
-  state: 'pending',
-  createdBy: 'a@example.com',
-  createdAt: '2026-10-05T08:00:00Z',
-  answeredBy: null,
-  answeredAt: null,
-  answerReason: null,
-  ageDays: 3,
+  ...PENDING_APPEAL,
   shop: { shopName: 'A店', categoryId: 'C1', level: 'severe', orders: 60, interventions: 3, rate: 0.05, ratio: 13.5, consecutiveFlaggedDays: 9 },
 };
 

@@ -1,6 +1,6 @@
 // Shared helpers for the component tests: a fresh query client per render (no retries, so an error shows
 // at once), English labels, and a fetch stub that answers per path.
-import type { ShopMetrics } from '../../client/lib/queries';
+import type { Appeal, ShopMetrics } from '../../client/lib/queries';
 import type { ReactElement } from 'react';
 import { render } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -73,3 +73,19 @@ export function shopMetrics(shopId: string, overrides: Partial<ShopMetrics> = {}
     ...overrides,
   };
 }
+
+/** A pending appeal of shop A on its episode of 2026-10-06, three days old (the appeals queue's tests). */
+export const PENDING_APPEAL: Appeal = {
+  id: 7,
+  shopId: 'A',
+  episodeStart: '2026-10-06',
+  level: 'restricted',
+  text: 'a courier strike delayed every parcel',
+  state: 'pending',
+  createdBy: 'a@example.com',
+  createdAt: '2026-10-05T08:00:00Z',
+  answeredBy: null,
+  answeredAt: null,
+  answerReason: null,
+  ageDays: 3,
+};

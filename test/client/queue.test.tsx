@@ -10,7 +10,7 @@ import { DecisionForm } from '../../client/features/governance/DecisionForm';
 import { FlaggedQueue } from '../../client/features/governance/FlaggedQueue';
 import { ReviewBar } from '../../client/features/governance/ReviewControls';
 import type { QueueList, Review } from '../../client/lib/queries';
-import { renderWithClient, shopMetrics, stubFetch } from './helpers';
+import { renderWithClient, shopMetrics, stubFetch, PENDING_APPEAL } from './helpers';
 
 afterEach(() => {
   cleanup();
@@ -254,20 +254,7 @@ describe('the shared queue', () => {
   });
 
   it('an appeal answer refused because someone else has the shop offers to take it over and answer', async () => {
-    const appeal = {
-      id: 7,
-      shopId: 'A',
-      episodeStart: '2026-10-06',
-      level: 'restricted',
-      text: 'a courier strike delayed every parcel',
-      state: 'pending',
-      createdBy: 'a@example.com',
-      createdAt: '2026-10-05T08:00:00Z',
-      answeredBy: null,
-      answeredAt: null,
-      answerReason: null,
-      ageDays: 3,
-    };
+    const appeal = PENDING_APPEAL;
     const answers: unknown[] = [];
     const { fetchMock } = stubFetch((path) => {
       if (path === '/api/appeals/7/answer') {
