@@ -24,6 +24,34 @@ export interface PolicyDraft {
 
 type DraftErrors = Partial<Record<keyof PolicyDraft, string>>;
 
+/** The two header rows of a table by category with, under each level, the same columns (e.g. active, candidate, change). */
+function LevelHeaderRows({ columns }: { columns: string[] }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <tr>
+        <th scope="col" rowSpan={2}>
+          {t('categories.category')}
+        </th>
+        {LEVELS.map((level) => (
+          <th scope="colgroup" colSpan={columns.length} key={level} className="num">
+            {t(`level.${level}`)}
+          </th>
+        ))}
+      </tr>
+      <tr>
+        {LEVELS.flatMap((level) =>
+          columns.map((label, i) => (
+            <th scope="col" key={`${level}-${i}`} className="num">
+              {label}
+            </th>
+          )),
+        )}
+      </tr>
+    </>
+  );
+}
+
 export function draftOf(policy: Policy): PolicyDraft {
   return {
     flagRatio: String(policy.flagRatio),
@@ -120,29 +148,7 @@ function SimulationResults({ simulation }: { simulation: Simulation }) {
         <table className="table" data-testid="simulation-table">
           <caption>{t('simulator.byCategory')}</caption>
           <thead>
-            <tr>
-              <th scope="col" rowSpan={2}>
-                {t('categories.category')}
-              </th>
-              {LEVELS.map((level) => (
-                <th scope="colgroup" colSpan={3} key={level} className="num">
-                  {t(`level.${level}`)}
-                </th>
-              ))}
-            </tr>
-            <tr>
-              {LEVELS.map((level) => [
-                <th scope="col" key={`${level}-a`} className="num">
-                  {t('simulator.active')}
-                </th>,
-                <th scope="col" key={`${level}-c`} className="num">
-                  {t('simulator.candidate')}
-                </th>,
-                <th scope="col" key={`${level}-d`} className="num">
-                  {t('simulator.change')}
-                </th>,
-              ])}
-            </tr>
+            <LevelHeaderRows columns={[t('simulator.active'), t('simulator.candidate'), t('simulator.change')]} />
           </thead>
           <tbody>
             {simulation.categories.map((c) => (
@@ -635,26 +641,7 @@ function ActivationReport({ simulation, result, onDismiss }: { simulation: Simul
           <table className="table" data-testid="activation-table">
             <caption>{t('gov.activation.table')}</caption>
             <thead>
-              <tr>
-                <th scope="col" rowSpan={2}>
-                  {t('categories.category')}
-                </th>
-                {LEVELS.map((level) => (
-                  <th scope="colgroup" colSpan={2} key={level} className="num">
-                    {t(`level.${level}`)}
-                  </th>
-                ))}
-              </tr>
-              <tr>
-                {LEVELS.map((level) => [
-                  <th scope="col" key={`${level}-p`} className="num">
-                    {t('gov.activation.predicted')}
-                  </th>,
-                  <th scope="col" key={`${level}-a`} className="num">
-                    {t('gov.activation.actual')}
-                  </th>,
-                ])}
-              </tr>
+              <LevelHeaderRows columns={[t('gov.activation.predicted'), t('gov.activation.actual')]} />
             </thead>
             <tbody>
               {cmp.categories.map((c) => (
