@@ -32,6 +32,7 @@ async function state(db: Database): Promise<Record<string, unknown[]>> {
     episodes: 'SELECT * FROM restriction_episodes ORDER BY ALL',
     daily_orders: 'SELECT * FROM daily_orders ORDER BY ALL',
     range: 'SELECT first_day, last_day, policy_version FROM data_range',
+    queue_day: 'SELECT * FROM queue_day ORDER BY shop_id, day',
   };
   const out: Record<string, unknown[]> = {};
   for (const [k, sql] of Object.entries(q)) out[k] = await db.read((conn) => queryRows(conn, sql));
@@ -217,6 +218,27 @@ describe('incremental refresh = full rebuild', () => {
     expect([...levels].sort()).toEqual(['none', 'restricted', 'severe', 'warning']);
     expect(batches).toBeGreaterThan(SEQUENCES * 3);
   }, 240_000);
+
+  it('when the earliest order is re-sent later, the days before the new first day leave every table', async () => {
+    const { db, dir } = await openTempDb();
+    writeCsv(dir, 'categories.csv', HEADERS.categories, [['C1', '女装', '']]);
+    writeCsv(dir, 'shops.csv', HEADERS.shops, [['A', '甲店', 'C1']]);
+    writeCsv(dir, 'orders.csv', HEADERS.orders, [
+      ['O1', 'A', '2026-09-01T10:00:00+08:00', '1'],
+      ['O2', 'A', '2026-09-05T10:00:00+08:00', '1'],
+      ['O3', 'A', '2026-09-06T10:00:00+08:00', '1'],
+    ]);
+    await ingest(db, [dir]);
+    const days = (table: string) =>
+      db.read((conn) => queryRows<{ first: string; n: number }>(conn, `SELECT strftime(min(day), '%Y-%m-%d') AS first, count(*)::INTEGER AS n FROM ${table}`));
+    expect(await days('category_day')).toEqual([{ first: '2026-09-01', n: 6 }]);
+    // O1 re-sent on 09-04: the data now starts on 09-04, and 09-01 … 09-03 are gone from every table.
+    const d2 = tempDir();
+    const moved = await ingest(db, [writeCsv(d2, 'orders.csv', HEADERS.orders, [['O1', 'A', '2026-09-04T10:00:00+08:00', '1']])]);
+    expect(moved.refresh?.from).toBe('2026-09-04');
+    for (const table of ['shop_day', 'category_day', 'daily_orders']) expect(await days(table), table).toEqual([{ first: '2026-09-04', n: 3 }]);
+    await db.close();
+  });
 
   it('a one-day batch recomputes from that day only', async () => {
     const { db, dir } = await openTempDb();

@@ -9,6 +9,7 @@ import { loadLifts } from '../policy/lifts.js';
 import type { Policy } from '../policy/policy.js';
 import { loadSchedule, PolicySchedule } from '../policy/schedule.js';
 import * as sql from './sql.js';
+import { zoneSpan } from './local-day.js';
 
 export interface DataRange {
   first: string;
@@ -48,8 +49,13 @@ function dateValue(day: string): DuckDBDateValue {
   return new DuckDBDateValue(Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS));
 }
 
-/** The first day (earliest paid order) and the last day with data (latest order or case), in the policy's zone. */
-export async function computeRange(conn: DuckDBConnection, policy: Policy): Promise<DataRange | null> {
+/**
+ * The first day (earliest paid order) and the last day with data (latest order or case), in the policy's zone.
+ * `stored`: the range stored by the last refresh, if any. The earliest and latest instants are then looked for
+ * near its ends first (a filter on the instants, so only the row groups there are read); only when nothing is
+ * found there (the earliest or latest order was re-sent with another time) is every row read.
+ */
+export async function computeRange(conn: DuckDBConnection, policy: Policy, stored?: DataRange | null): Promise<DataRange | null> {
   if (await usesSeam(conn)) {
     const seam = await queryOne<{ first: string | null; last: string | null }>(
       conn,
@@ -59,13 +65,27 @@ export async function computeRange(conn: DuckDBConnection, policy: Policy): Prom
     );
     return seam?.first && seam.last ? { first: seam.first, last: seam.last } : null;
   }
-  // min and max of the instants first (answered from column statistics), then their local days.
+  const localDays = `SELECT strftime(CAST(timezone($tz, first_at) AS DATE), '%Y-%m-%d') AS first,
+            strftime(greatest(CAST(timezone($tz, last_at) AS DATE), CAST(timezone($tz, last_case_at) AS DATE)), '%Y-%m-%d') AS last
+     FROM t`;
+  if (stored) {
+    // Two days inside each end: wide enough for any zone's offset, narrow enough to read a few row groups.
+    const near = await queryOne<{ first: string | null; last: string | null }>(
+      conn,
+      `WITH t AS (SELECT (SELECT min(paid_at) FROM orders WHERE paid_at < $lo::TIMESTAMPTZ) AS first_at,
+                         (SELECT max(paid_at) FROM orders WHERE paid_at >= $hi::TIMESTAMPTZ) AS last_at,
+                         (SELECT max(opened_at) FROM cases WHERE opened_at >= $hi::TIMESTAMPTZ) AS last_case_at)
+       ${localDays}`,
+      { tz: policy.timeZone, lo: `${addDays(stored.first, 2)} 00:00:00+00`, hi: `${addDays(stored.last, -2)} 00:00:00+00` },
+    );
+    // A case later than every order is found too: when none is that late, the latest order is the last day.
+    if (near?.first && near.last) return { first: near.first, last: near.last };
+  }
+  // min and max of the instants first, then their local days.
   const row = await queryOne<{ first: string | null; last: string | null }>(
     conn,
     `WITH t AS (SELECT min(paid_at) AS first_at, max(paid_at) AS last_at, (SELECT max(opened_at) FROM cases) AS last_case_at FROM orders)
-     SELECT strftime(CAST(timezone($tz, first_at) AS DATE), '%Y-%m-%d') AS first,
-            strftime(greatest(CAST(timezone($tz, last_at) AS DATE), CAST(timezone($tz, last_case_at) AS DATE)), '%Y-%m-%d') AS last
-     FROM t`,
+     ${localDays}`,
     { tz: policy.timeZone },
   );
   return row?.first && row.last ? { first: row.first, last: row.last } : null;
@@ -84,6 +104,8 @@ export interface Computed {
   /** Episodes of the walked shops from the day before `from` on (resumed ones included), to persist. */
   episodes: { shopId: string; episode: Episode }[];
   walkedShops: string[];
+  /** The last day of the stored metrics before this computation (null when none were stored). */
+  storedLast: string | null;
 }
 
 export interface ComputeOptions {
@@ -105,12 +127,12 @@ export async function compute(
   options: ComputeOptions = {},
 ): Promise<Computed | null> {
   const policy = schedule.active;
-  const range = await computeRange(conn, policy);
-  if (!range) return null;
   const stored = await queryOne<{ first: string; last: string }>(
     conn,
     "SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last FROM data_range",
   );
+  const range = await computeRange(conn, policy, stored);
+  if (!range) return null;
   // Resuming needs stored metrics of the day before, computed with the same first day.
   let from = options.from && stored && stored.first === range.first && options.from > range.first ? options.from : range.first;
   if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
@@ -123,8 +145,10 @@ export async function compute(
     await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
   } else {
     const seam = await usesSeam(conn);
-    await conn.run(sql.DAILY_ORDERS, { tz: p.tz, from: full ? '0001-01-01' : from, seam });
-    await conn.run(sql.WINDOW_DELTAS, { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
+    // The zone's offsets from W + 1 days before the first day read (cases) to the last day.
+    const span = seam ? null : await zoneSpan(conn, p.tz, addDays(from, -(p.window + 1)), p.last);
+    await conn.run(sql.dailyOrders(span), { tz: p.tz, from: full ? '0001-01-01' : from, seam });
+    await conn.run(sql.windowDeltas(span), { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
     await conn.run(sql.SHOP_COUNTS, { from, last: p.last });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }
@@ -145,7 +169,7 @@ export async function compute(
   await conn.run(views.all);
   await conn.run(views.candidates);
   const walked = await walkLevels(conn, schedule, lifts, from, full, views.walk);
-  return { range, from, full, ...walked };
+  return { range, from, full, ...walked, storedLast: stored?.last ?? null };
 }
 
 export async function dropTemp(conn: DuckDBConnection): Promise<void> {
@@ -167,18 +191,26 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   }
   const { from, full } = computed;
   const since = { from };
+  // A new day after the stored last day replaces nothing: no stored row is that late, so the deletes (each
+  // a pass over a day column) are skipped.
+  const replaces = full || computed.storedLast === null || from <= computed.storedLast;
   if (full) await conn.run('DELETE FROM daily_orders');
-  else await conn.run('DELETE FROM daily_orders WHERE day >= $from::DATE', since);
+  else if (replaces) await conn.run('DELETE FROM daily_orders WHERE day >= $from::DATE', since);
   // Stored in shop order, so that a shop's days (the forecast reads them) skip most row groups; a later
   // partial refresh appends its few days at the end.
   await conn.run(`INSERT INTO daily_orders SELECT * FROM tmp_daily_orders${full ? ' ORDER BY shop_id, day' : ''}`);
-  await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
+  // A full rebuild replaces every day: the first day may have moved later (an earliest order re-sent with a later time).
+  if (full) await conn.run('DELETE FROM category_day');
+  else if (replaces) await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
   await conn.run(sql.PERSIST_CATEGORY_DAY);
   if (full) await conn.run('DELETE FROM shop_day');
-  else await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
-  await conn.run(sql.SHOP_DAY);
-  await conn.run('DELETE FROM queue_day WHERE day >= $from::DATE', since);
-  await conn.run(sql.QUEUE_DAY, since);
+  else if (replaces) await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
+  const last = { last: computed.range.last };
+  if (from < computed.range.last) await conn.run(sql.SHOP_DAY_BEFORE_LAST, last);
+  await conn.run(sql.SHOP_DAY_LAST, last);
+  if (full) await conn.run('DELETE FROM queue_day');
+  else if (replaces) await conn.run('DELETE FROM queue_day WHERE day >= $from::DATE', since);
+  if (computed.walkedShops.length > 0) await conn.run(sql.QUEUE_DAY);
   // Episodes: those that start in range are recomputed; those in force the day before were resumed by the walk.
   await conn.run('DELETE FROM restriction_episodes WHERE start_day >= $from::DATE OR (end_day IS NULL OR end_day >= $from::DATE)', since);
   await appendEpisodes(conn, computed.episodes);

@@ -19,9 +19,13 @@
 // (levels, runs, consecutive flagged days) is computed for the few shops that were flagged in range
 // or had something in force: every other shop-day is at level none with zero runs.
 
+import { localDaySql, type ZoneSpan } from './local-day.js';
+
 /**
  * The stored state of every shop on the day before $from (nothing in a full rebuild): the window counts
- * the counts resume from and the walk state the walks resume from, read from shop_day once.
+ * the counts resume from and the walk state the walks resume from, read from shop_day once. The last
+ * day's rows are stored after the others (SHOP_DAY), so for a new day the filter on the day reads only
+ * the last row groups (zone maps), not every shop-day.
  */
 export const BASE_DAY = `
 CREATE OR REPLACE TEMP TABLE tmp_base AS
@@ -34,10 +38,13 @@ export const SHOP_KEYS = `
 CREATE OR REPLACE TEMP TABLE tmp_shops AS
 SELECT (row_number() OVER (ORDER BY shop_id))::INTEGER AS k, shop_id, category_id FROM shops`;
 
-/** Orders per shop and local day, for the days from $from on (the rest of daily_orders stands). */
-export const DAILY_ORDERS = `
+/**
+ * Orders per shop and local day, for the days from $from on (the rest of daily_orders stands). `span`:
+ * the zone's offsets over the data (local-day.ts), so the local day is arithmetic, not a zone lookup per row.
+ */
+export const dailyOrders = (span: ZoneSpan | null) => `
 CREATE OR REPLACE TEMP TABLE tmp_daily_orders AS
-SELECT shop_id, CAST(timezone($tz, paid_at) AS DATE) AS day, count(*)::BIGINT AS orders
+SELECT shop_id, ${localDaySql('paid_at', span)} AS day, count(*)::BIGINT AS orders
 FROM orders
 WHERE NOT $seam AND paid_at >= timezone($tz, $from::DATE::TIMESTAMP)
 GROUP BY ALL
@@ -45,22 +52,23 @@ UNION ALL
 SELECT shop_id, day, orders FROM seam_daily WHERE $seam AND day >= $from::DATE AND orders > 0`;
 
 /** Per shop (key) and day: the change in the window counts (orders, interventions, complaints) on that day. */
-export const WINDOW_DELTAS = `
+export const windowDeltas = (span: ZoneSpan | null) => `
 CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
 WITH daily AS (
-  -- Orders leave the window W days after they enter: only the days from $from − W on matter.
-  SELECT shop_id, day, orders FROM daily_orders WHERE day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND NOT $full
+  -- Orders leave the window W days after they enter: only the stored days from $from − W to $last − W matter.
+  SELECT shop_id, day, orders FROM daily_orders
+  WHERE day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND day <= $last::DATE - $window::INTEGER AND NOT $full
   UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
 ),
 case_days AS (
   -- By the day a case was opened; the join to orders only when cases count by their order's paid day.
-  SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, c.opened_at) AS DATE) AS day
+  SELECT DISTINCT c.shop_id, c.kind, c.order_id, ${localDaySql('c.opened_at', span)} AS day
   FROM cases c
   WHERE NOT c.excluded AND NOT $seam AND $basis = 'case_opened'
     -- A partial refresh reads the cases of its last W days (and one more, for the zone) only: the rest own no day in range.
     AND ($full OR c.opened_at >= timezone($tz, ($from::DATE - ($window::INTEGER + 1))::TIMESTAMP))
   UNION ALL
-  SELECT DISTINCT c.shop_id, c.kind, c.order_id, CAST(timezone($tz, o.paid_at) AS DATE) AS day
+  SELECT DISTINCT c.shop_id, c.kind, c.order_id, ${localDaySql('o.paid_at', span)} AS day
   FROM cases c JOIN orders o ON o.order_id = c.order_id
   WHERE NOT c.excluded AND NOT $seam AND $basis = 'order_paid'
     AND ($full OR o.paid_at >= timezone($tz, ($from::DATE - ($window::INTEGER + 1))::TIMESTAMP))
@@ -211,23 +219,41 @@ FROM restriction_episodes
 WHERE start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
 ORDER BY shop_id, start_day, CASE level WHEN 'restricted' THEN 0 ELSE 1 END`;
 
-/** Every shop-day in range; the walk's results (tmp_levels) where it has any, level none and zeros elsewhere. */
-export const SHOP_DAY = `
-INSERT INTO shop_day
+const SHOP_DAY_ROWS = `
 SELECT s.shop_id, f.day, f.category_id, f.orders, f.interventions, f.complaints,
   f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
   f.judged, f.complete, f.flagged, coalesce(l.consecutive_flagged, 0), coalesce(l.level, 'none'),
   coalesce(l.run_days, 0), coalesce(l.clean_days, 0)
-FROM tmp_shop_flags f JOIN tmp_shops s ON s.k = f.k LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day
--- Stored in shop order (k follows shop_id), so a lookup of one shop skips most row groups (zone maps).
+FROM tmp_shop_flags f JOIN tmp_shops s ON s.k = f.k LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day`;
+
+/**
+ * Every shop-day in range; the walk's results (tmp_levels) where it has any, level none and zeros elsewhere.
+ * The days before the last are stored in shop order (k follows shop_id), so a lookup of one shop skips most
+ * row groups (zone maps), and the last day after them: the last day's rows are always in the last row
+ * groups (a later refresh deletes from its first day and appends), where the next day's BASE_DAY and the
+ * readers of the latest day find them without reading every shop-day.
+ */
+export const SHOP_DAY_BEFORE_LAST = `
+INSERT INTO shop_day ${SHOP_DAY_ROWS}
+WHERE f.day < $last::DATE
 ORDER BY f.k, f.day`;
 
-/** The flagged queue's table: the shop-days in range whose level is not none (a small share of shop_day). */
+export const SHOP_DAY_LAST = `
+INSERT INTO shop_day ${SHOP_DAY_ROWS}
+WHERE f.day = $last::DATE
+ORDER BY f.k`;
+
+/**
+ * The flagged queue's table: the shop-days in range whose level is not none (a small share of shop_day).
+ * Only a walked shop can have a level (every other shop-day is at none), so it is read from the walk's
+ * results, as shop_day has them (created once the walk has shops: tmp_walk_flags).
+ */
 export const QUEUE_DAY = `
 INSERT INTO queue_day
-SELECT d.shop_id, d.day, d.category_id, d.orders, d.interventions, d.complaints, d.rate, d.category_mean, d.ratio,
-  d.judged, d.flagged, d.level, d.consecutive_flagged, d.run_days, d.clean_days
-FROM shop_day d WHERE d.day >= $from::DATE AND d.level <> 'none'
-ORDER BY d.day, d.shop_id`;
+SELECT s.shop_id, f.day, f.category_id, f.orders, f.interventions, f.complaints, f.rate, f.category_mean, f.ratio,
+  f.judged, f.flagged, l.level, l.consecutive_flagged, l.run_days, l.clean_days
+FROM tmp_walk_flags f JOIN tmp_levels l ON l.k = f.k AND l.day = f.day JOIN tmp_shops s ON s.k = f.k
+WHERE l.level <> 'none'
+ORDER BY f.day, s.shop_id`;
 
 export const PERSIST_CATEGORY_DAY = `INSERT INTO category_day SELECT * FROM tmp_category_day`;
