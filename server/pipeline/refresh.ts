@@ -149,7 +149,8 @@ export async function compute(
     const span = seam ? null : await zoneSpan(conn, p.tz, addDays(from, -(p.window + 1)), p.last);
     await conn.run(sql.dailyOrders(span), { tz: p.tz, from: full ? '0001-01-01' : from, seam });
     await conn.run(sql.windowDeltas(span), { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
-    await conn.run(sql.SHOP_COUNTS, { from, last: p.last });
+    if (from === p.last) await conn.run(sql.SHOP_COUNTS_ONE_DAY, { from });
+    else await conn.run(sql.SHOP_COUNTS, { from, last: p.last });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   }
   await conn.run(

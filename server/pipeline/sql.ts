@@ -111,6 +111,17 @@ LEFT JOIN tmp_window_deltas e ON e.k = g.k AND e.day = d.day
 LEFT JOIN tmp_base b ON b.k = g.k
 WINDOW w AS (PARTITION BY g.k ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
 
+/** SHOP_COUNTS when $from is the last day (a new day): the base plus the day's changes, no running sum. */
+export const SHOP_COUNTS_ONE_DAY = `
+CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
+SELECT g.k, g.category_id, $from::DATE AS day,
+  (coalesce(b.orders, 0) + coalesce(e.d_orders, 0))::INTEGER AS orders,
+  (coalesce(b.interventions, 0) + coalesce(e.d_interventions, 0))::INTEGER AS interventions,
+  (coalesce(b.complaints, 0) + coalesce(e.d_complaints, 0))::INTEGER AS complaints
+FROM tmp_shops g
+LEFT JOIN tmp_window_deltas e ON e.k = g.k AND e.day = $from::DATE
+LEFT JOIN tmp_base b ON b.k = g.k`;
+
 /** The window counts from the stored metrics (a simulation with the same structural policy). */
 export const STORED_COUNTS = `
 CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
