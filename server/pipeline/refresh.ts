@@ -138,7 +138,7 @@ export async function compute(
   if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
   const full = from === range.first;
   const p = { from, full, last: range.last, first: range.first, tz: policy.timeZone, window: policy.windowDays };
-  await conn.run(sql.SHOP_KEYS);
+  await conn.run(!full && from === range.last ? sql.SHOP_KEYS_ONE_DAY : sql.SHOP_KEYS);
   await conn.run(sql.BASE_DAY, { from, full });
   if (options.reuseCounts) {
     await conn.run(sql.STORED_COUNTS, { from });

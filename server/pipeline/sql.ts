@@ -39,6 +39,14 @@ CREATE OR REPLACE TEMP TABLE tmp_shops AS
 SELECT (row_number() OVER (ORDER BY shop_id))::INTEGER AS k, shop_id, category_id FROM shops`;
 
 /**
+ * SHOP_KEYS for a refresh of the last day alone: its rows fill the last row group whatever their order, so
+ * any key unique in this computation will do: numbered as scanned, no sort of the shops.
+ */
+export const SHOP_KEYS_ONE_DAY = `
+CREATE OR REPLACE TEMP TABLE tmp_shops AS
+SELECT (row_number() OVER ())::INTEGER AS k, shop_id, category_id FROM shops`;
+
+/**
  * Orders per shop and local day, for the days from $from on (the rest of daily_orders stands). `span`:
  * the zone's offsets over the data (local-day.ts), so the local day is arithmetic, not a zone lookup per row.
  */
