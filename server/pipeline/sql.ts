@@ -64,8 +64,16 @@ export const windowDeltas = (span: ZoneSpan | null) => `
 CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
 WITH daily AS (
   -- Orders leave the window W days after they enter: only the stored days from $from − W to $last − W matter.
+  -- From the seam they are in daily_orders; otherwise they are counted from the orders paid on those days (the
+  -- orders are stored about in time order, so the filter on the instant reads a few row groups, where
+  -- daily_orders, stored in shop order, would be read whole).
   SELECT shop_id, day, orders FROM daily_orders
-  WHERE day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND day <= $last::DATE - $window::INTEGER AND NOT $full
+  WHERE $seam AND day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND day <= $last::DATE - $window::INTEGER AND NOT $full
+  UNION ALL
+  SELECT shop_id, ${localDaySql('paid_at', span)} AS day, count(*)::BIGINT AS orders FROM orders
+  WHERE NOT $seam AND NOT $full AND paid_at >= timezone($tz, ($from::DATE - $window::INTEGER)::TIMESTAMP)
+    AND paid_at < timezone($tz, least($from::DATE, $last::DATE - $window::INTEGER + 1)::TIMESTAMP)
+  GROUP BY ALL
   UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
 ),
 case_days AS (
