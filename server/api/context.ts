@@ -24,7 +24,11 @@ export function minPeerShopsOf(ctx: AppContext): number {
 
 /** The data range, or 404 when nothing is loaded yet. */
 export async function requireRange(conn: DuckDBConnection): Promise<DataRangeRow> {
-  const range = await dataRange(conn);
+  return rangeOrNotFound(await dataRange(conn));
+}
+
+/** A data range already read (null: nothing loaded yet, 404). */
+export function rangeOrNotFound(range: DataRangeRow | null): DataRangeRow {
   if (!range) throw notFound('no data has been loaded yet');
   return range;
 }

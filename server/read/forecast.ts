@@ -6,7 +6,7 @@
 // method: pooled (ΣK / ΣN) or the mean of the rates of the shops with orders, the shop's own projected
 // rate in place of its own term. Pure over its inputs; the loader below reads them.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryOne, queryRows } from '../db/database.js';
+import { queryOne, queryPrepared, queryRows } from '../db/database.js';
 import type { Forecast } from '../contracts/shop.js';
 import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
@@ -277,6 +277,9 @@ function returnsAfter(
   return { restrictedOn, severeOn };
 }
 
+/** The exemption in force on the date (see ForecastInput.exemption). */
+export type ForecastExemption = NonNullable<ForecastInput['exemption']>;
+
 /**
  * Reads a shop's forecast inputs for a date and computes it under the schedule: each day (past and
  * projected) under the version in force on it. `lifts` are passed to the level walk as they come.
@@ -291,32 +294,54 @@ export async function loadForecast(
   /** A what-if: these intervention orders had not happened (they leave the shop's and the category's counts from today on). */
   withoutOrderIds: readonly string[] = [],
 ): Promise<Omit<Forecast, 'categoryComparable' | 'minPeerShops'> | null> {
+  return (await readForecast(conn, schedule, firstDay, shopId, date, lifts, withoutOrderIds, undefined))?.forecast ?? null;
+}
+
+/**
+ * loadForecast for GET /shops/:id/forecast: the exemption in force comes from the caller (read with the
+ * schedule and the lifts, server/read/shop-basics.ts), and with the forecast comes the number of other
+ * shops of the category with orders in the window of the date (privacy.ts otherShopsWithOrders), read by
+ * the same query as the shop's days.
+ */
+export async function loadForecastWithOthers(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  firstDay: string,
+  shopId: string,
+  date: string,
+  lifts: readonly LiftOverride[],
+  exemption: ForecastExemption | null,
+): Promise<{ forecast: Omit<Forecast, 'categoryComparable' | 'minPeerShops'>; otherShopsWithOrders: number } | null> {
+  return readForecast(conn, schedule, firstDay, shopId, date, lifts, [], exemption);
+}
+
+interface TodayRow {
+  orders: number;
+  interventions: number;
+  category_orders: number;
+  category_interventions: number;
+  other_rate_sum: number | null;
+  other_shops: number;
+}
+
+/** `exemption` undefined: read here. */
+async function readForecast(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  firstDay: string,
+  shopId: string,
+  date: string,
+  lifts: readonly LiftOverride[],
+  withoutOrderIds: readonly string[],
+  exemptionGiven: ForecastExemption | null | undefined,
+): Promise<{ forecast: Omit<Forecast, 'categoryComparable' | 'minPeerShops'>; otherShopsWithOrders: number } | null> {
   const active = schedule.active;
   const from = addDays(date, -(active.windowDays - 1));
-  const today = await queryOne<{
-    orders: number;
-    interventions: number;
-    category_orders: number;
-    category_interventions: number;
-    other_rate_sum: number | null;
-    other_shops: number;
-  }>(
-    conn,
-    // The other shops' rates are read only under mean_of_shop_rates (the one method that needs them): a pass
-    // over the category's shops on that day, which the pooled mean does without.
-    schedule.on(date).categoryMean === 'mean_of_shop_rates'
-      ? `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
-           (SELECT sum(o.interventions / o.orders) FROM shop_day o
-            WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
-           (SELECT count(*) FROM shop_day o
-            WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
-         FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`
-      : `SELECT orders, interventions, category_orders, category_interventions, NULL::DOUBLE AS other_rate_sum, 0 AS other_shops
-         FROM shop_day WHERE shop_id = $shopId AND day = $date::DATE`,
-    { shopId, date },
-  );
-  if (!today) return null;
-  const history = await queryRows<{
+  // The shop's days up to the date in one pass over shop_day: the level walk's history, and on the date's own
+  // row (the last, when the shop has one) the window counts of the shop and its category and the category's
+  // shops with orders (category_day, for the small-category rule).
+  // The hot statements are prepared once per connection (one text each, or one per count basis).
+  const history = await queryPrepared<{
     day: string;
     flagged: boolean;
     orders: number;
@@ -324,27 +349,60 @@ export async function loadForecast(
     rate: number | null;
     category_mean: number | null;
     ratio: number | null;
+    category_orders: number;
+    category_interventions: number;
+    shops_with_orders: number | null;
   }>(
     conn,
-    `SELECT strftime(day, '%Y-%m-%d') AS day, flagged, orders, interventions, rate, category_mean, ratio
-     FROM shop_day WHERE shop_id = $shopId AND day <= $date::DATE ORDER BY day`,
+    `SELECT strftime(d.day, '%Y-%m-%d') AS day, d.flagged, d.orders, d.interventions, d.rate, d.category_mean, d.ratio,
+       d.category_orders, d.category_interventions, c.shops_with_orders
+     FROM shop_day d LEFT JOIN category_day c ON c.category_id = d.category_id AND c.day = d.day AND c.day = $date::DATE
+     WHERE d.shop_id = $shopId AND d.day <= $date::DATE ORDER BY d.day`,
     { shopId, date },
   );
+  const last = history[history.length - 1];
+  if (!last || last.day !== date) return null;
+  // As otherShopsWithOrders counts them (0 when the category has no row that day).
+  const otherShopsWithOrders = last.shops_with_orders === null ? 0 : last.shops_with_orders - (last.orders > 0 ? 1 : 0);
+  // The other shops' rates are read only under mean_of_shop_rates (the one method that needs them): a pass
+  // over the category's shops on that day, which the pooled mean does without.
+  const today: TodayRow | undefined =
+    schedule.on(date).categoryMean === 'mean_of_shop_rates'
+      ? await queryOne<TodayRow>(
+          conn,
+          `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
+             (SELECT sum(o.interventions / o.orders) FROM shop_day o
+              WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
+             (SELECT count(*) FROM shop_day o
+              WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
+           FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
+          { shopId, date },
+        )
+      : {
+          orders: last.orders,
+          interventions: last.interventions,
+          category_orders: last.category_orders,
+          category_interventions: last.category_interventions,
+          other_rate_sum: null,
+          other_shops: 0,
+        };
+  if (!today) return null;
   // The shop's orders per day: the stored daily counts (in the policy's zone, as the metrics count them),
   // or, for a what-if without some orders, the raw orders less those.
-  const orderDays = await queryRows<{ day: string; n: number }>(
+  // In day order: the forecast's averages add these up, and a sum of fractions depends on its order.
+  const orderDays = await (withoutOrderIds.length === 0 ? queryPrepared : queryRows)<{ day: string; n: number }>(
     conn,
     withoutOrderIds.length === 0
-      ? `SELECT strftime(day, '%Y-%m-%d') AS day, orders AS n FROM daily_orders WHERE shop_id = $shopId AND day BETWEEN $from::DATE AND $date::DATE`
+      ? `SELECT strftime(day, '%Y-%m-%d') AS day, orders AS n FROM daily_orders WHERE shop_id = $shopId AND day BETWEEN $from::DATE AND $date::DATE ORDER BY day`
       : `SELECT strftime(CAST(timezone($tz, paid_at) AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM orders
          WHERE shop_id = $shopId AND CAST(timezone($tz, paid_at) AS DATE) BETWEEN $from::DATE AND $date::DATE
-           AND NOT list_contains($without::VARCHAR[], order_id) GROUP BY ALL`,
+           AND NOT list_contains($without::VARCHAR[], order_id) GROUP BY ALL ORDER BY day`,
     withoutOrderIds.length === 0 ? { shopId, from, date } : { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },
   );
   // Each counted intervention order's last counting day in the window; the orders are read only when cases
   // count by their order's paid day.
   const countedAt = active.countBasis === 'order_paid' ? 'o.paid_at' : 'c.opened_at';
-  const caseDays = await queryRows<{ day: string }>(
+  const caseDays = await queryPrepared<{ day: string }>(
     conn,
     `SELECT strftime(max(CAST(timezone($tz, ${countedAt}) AS DATE)), '%Y-%m-%d') AS day
      FROM cases c ${active.countBasis === 'order_paid' ? 'LEFT JOIN case_orders o ON o.order_id = c.order_id' : ''}
@@ -358,16 +416,22 @@ export async function loadForecast(
   // counts lose the same.
   const shopOrders = withoutOrderIds.length === 0 ? today.orders : orderDays.reduce((sum, o) => sum + Number(o.n), 0);
   const shopInterventions = withoutOrderIds.length === 0 ? today.interventions : caseDays.length;
-  const exemption = await queryOne<{ until: string; episode_start: string | null; episode_level: 'restricted' | 'severe' | null }>(
-    conn,
-    `SELECT strftime(until_day, '%Y-%m-%d') AS until, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level FROM decisions
-     WHERE shop_id = $shopId AND action = 'exempt' AND effective_day <= $date::DATE AND until_day >= $date::DATE ORDER BY id DESC LIMIT 1`,
-    { shopId, date },
-  );
+  const exemption =
+    exemptionGiven !== undefined
+      ? exemptionGiven
+      : await (async () => {
+          const row = await queryOne<{ until: string; episode_start: string | null; episode_level: 'restricted' | 'severe' | null }>(
+            conn,
+            `SELECT strftime(until_day, '%Y-%m-%d') AS until, strftime(episode_start, '%Y-%m-%d') AS episode_start, episode_level FROM decisions
+             WHERE shop_id = $shopId AND action = 'exempt' AND effective_day <= $date::DATE AND until_day >= $date::DATE ORDER BY id DESC LIMIT 1`,
+            { shopId, date },
+          );
+          return row ? { until: row.until, episodeStart: row.episode_start, level: row.episode_level } : null;
+        })();
   const result = forecastShop({
     date,
     firstDay,
-    exemption: exemption ? { until: exemption.until, episodeStart: exemption.episode_start, level: exemption.episode_level } : null,
+    exemption,
     policy: (day) => schedule.on(day),
     history: history.map((h) => ({
       day: h.day,
@@ -389,5 +453,5 @@ export async function loadForecast(
       otherShopsWithOrders: today.other_shops,
     },
   });
-  return { shopId, ...result };
+  return { forecast: { shopId, ...result }, otherShopsWithOrders };
 }

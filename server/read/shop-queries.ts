@@ -1,6 +1,6 @@
 // Per-shop reads for the seller view: trend, cases, breakdown, peers, history.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryRows } from '../db/database.js';
+import { queryPrepared, queryRows } from '../db/database.js';
 import type { Breakdown, Cases, History, Peers, Trend } from '../contracts/shop.js';
 import type { Policy } from '../policy/policy.js';
 import type { PolicySchedule } from '../policy/schedule.js';
@@ -32,17 +32,37 @@ export function addDays(day: string, n: number): string {
 }
 
 export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, from: string, to: string): Promise<Gated<Trend>> {
-  const rows = await queryRows<Omit<Trend['points'][number], 'threshold'>>(
+  return (await shopTrendWithOthers(conn, schedule, shopId, from, to)).trend;
+}
+
+/**
+ * The trend, and with it from the same pass over shop_day the other shops of the category with orders in
+ * the window of each day (privacy.ts otherShopsWithOrdersByDay: a day of the shop's without a category_day
+ * row counts 0; category_day has one row per category and day).
+ */
+export async function shopTrendWithOthers(
+  conn: DuckDBConnection,
+  schedule: PolicySchedule,
+  shopId: string,
+  from: string,
+  to: string,
+): Promise<{ trend: Gated<Trend>; othersByDay: Map<string, number> }> {
+  // Prepared once per connection (the text never changes): one of the hot per-shop reads.
+  const rows = await queryPrepared<Omit<Trend['points'][number], 'threshold'> & { otherShopsWithOrders: number }>(
     conn,
-    `SELECT strftime(day, '%Y-%m-%d') AS date, orders, interventions, complaints, rate, category_mean AS "categoryMean", ratio, judged, flagged, level
-     FROM shop_day WHERE shop_id = $shopId AND day BETWEEN $from::DATE AND $to::DATE ORDER BY day`,
+    `SELECT strftime(me.day, '%Y-%m-%d') AS date, me.orders, me.interventions, me.complaints, me.rate, me.category_mean AS "categoryMean", me.ratio,
+       me.judged, me.flagged, me.level, (coalesce(c.shops_with_orders, 0) - (me.orders > 0)::INTEGER)::INTEGER AS "otherShopsWithOrders"
+     FROM shop_day me LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE
+     WHERE me.shop_id = $shopId AND me.day BETWEEN $from::DATE AND $to::DATE ORDER BY me.day`,
     { shopId, from, to },
   );
-  const points = rows.map((r) => {
+  const othersByDay = new Map<string, number>();
+  const points = rows.map(({ otherShopsWithOrders, ...r }) => {
+    othersByDay.set(r.date, otherShopsWithOrders);
     const ratio = schedule.on(r.date).flagRatio;
     return { ...r, threshold: r.categoryMean === null ? null : ratio * r.categoryMean };
   });
-  return { shopId, from, to, flagRatio: schedule.on(to).flagRatio, points };
+  return { trend: { shopId, from, to, flagRatio: schedule.on(to).flagRatio, points }, othersByDay };
 }
 
 /**
@@ -55,7 +75,8 @@ export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule
 export async function shopCases(conn: DuckDBConnection, schedule: PolicySchedule, _range: DataRangeRow, shopId: string, date: string): Promise<Cases> {
   const policy = schedule.active;
   const from = addDays(date, -(policy.windowDays - 1));
-  const cases = await queryRows<Cases['cases'][number]>(
+  // Prepared once per connection (the text never changes).
+  const cases = await queryPrepared<Cases['cases'][number]>(
     conn,
     `WITH c AS (
        SELECT c.*, o.order_id IS NOT NULL AS order_known, o.goods_id,

@@ -22,8 +22,10 @@ import { caseFile } from '../../governance/case-file.js';
 import { queueServiceDaysFromEnv } from '../../config.js';
 import { caseFileCsv, caseFileHtml } from '../case-file.js';
 import { shopExists, shopMetricsOn } from '../../read/queries.js';
-import { addDays, categoryNameOf, peersOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrend } from '../../read/shop-queries.js';
-import { loadForecast } from '../../read/forecast.js';
+import { addDays, categoryNameOf, peersOf, shopBreakdown, shopCases, shopHistory, shopPeers, shopTrendWithOthers } from '../../read/shop-queries.js';
+import { loadForecastWithOthers } from '../../read/forecast.js';
+import { GenerationCache } from '../../read/generation-cache.js';
+import { exemptionOn, loadShopBasics, type ShopBasics } from '../../read/shop-basics.js';
 import { shopGoods } from '../../read/goods.js';
 import { caseDetail } from '../../read/case-detail.js';
 import {
@@ -39,11 +41,9 @@ import {
   type Reader,
 } from '../../read/privacy.js';
 import type { Principal } from '../../auth/tokens.js';
-import { loadLifts } from '../../policy/lifts.js';
-import { loadSchedule } from '../../policy/schedule.js';
 import { decide, decisionsOf, fileAppeal } from '../../governance/decisions.js';
 import { badRequest, notFound } from '../http.js';
-import { minPeerShopsOf, requireRange, statDate, type AppContext } from '../context.js';
+import { minPeerShopsOf, rangeOrNotFound, requireRange, statDate, type AppContext } from '../context.js';
 import type { ApiRegistry } from '../registry.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DataRangeRow } from '../../read/queries.js';
@@ -58,6 +58,9 @@ async function knownShop(conn: DuckDBConnection, shopId: string, latest?: AppCon
 
 export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   const read = ctx.db.read.bind(ctx.db);
+  // The data range, the policy schedule, the early lifts and the exemptions, kept per committed generation:
+  // `basics.read` runs a read transaction with the values of its own snapshot (generation-cache.ts).
+  const basics = new GenerationCache<ShopBasics>(ctx.db, loadShopBasics);
   const minPeerShops = minPeerShopsOf(ctx);
   // Sellers may not list the categories, but they see their own category's name (issue 11; reviewers read
   // the names from /api/categories, and their answer keeps exactly the DESIGN §4 shape). Kept per category id
@@ -80,11 +83,15 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
   /** DESIGN §3 small categories: sellers see category figures only in categories with enough other shops with orders. */
   const readerOf = (who: Principal | null): Reader => ({ seller: who?.role === 'seller', minPeerShops });
   /** Reads one known shop on a stat date (the one asked for, inside the data, or the last day). */
-  const onDate = <T>(shopId: string, date: string | undefined, fn: (conn: DuckDBConnection, day: string, range: DataRangeRow) => Promise<T | null>) =>
-    read(async (conn) => {
+  const onDate = <T>(
+    shopId: string,
+    date: string | undefined,
+    fn: (conn: DuckDBConnection, day: string, range: DataRangeRow, b: ShopBasics) => Promise<T | null>,
+  ) =>
+    basics.read(async (conn, b) => {
       await knownShop(conn, shopId, ctx.latest);
-      const range = await requireRange(conn);
-      const result = await fn(conn, statDate(range, date), range);
+      const range = rangeOrNotFound(b.range);
+      const result = await fn(conn, statDate(range, date), range, b);
       if (result === null) throw notFound(`no metrics for shop ${shopId} on that date`);
       return result;
     });
@@ -124,14 +131,15 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: TrendSchema,
     summary: 'The daily series of rate, category mean, threshold, ratio and level (default: the 90 days to the last day)',
     handler: ({ params, query, who }) =>
-      read(async (conn) => {
+      basics.read(async (conn, b) => {
         await knownShop(conn, params.shopId, ctx.latest);
-        const range = await requireRange(conn);
+        const range = rangeOrNotFound(b.range);
         const to = statDate(range, query.to, 'to');
         const from = query.from === undefined ? [addDays(to, -89), range.first].sort()[1] : statDate(range, query.from, 'from');
         if (from > to) throw badRequest(`from: ${from} is after to (${to})`);
-        const trend = await shopTrend(conn, await loadSchedule(conn), params.shopId, from, to);
-        return trendFor(readerOf(who), trend, await otherShopsWithOrdersByDay(conn, params.shopId, from, to));
+        // One pass over the shop's days gives the points and the small-category count of each day.
+        const { trend, othersByDay } = await shopTrendWithOthers(conn, b.schedule, params.shopId, from, to);
+        return trendFor(readerOf(who), trend, othersByDay);
       }),
   });
 
@@ -143,8 +151,7 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     query: CasesQuery,
     response: CasesSchema,
     summary: 'The cases in the window of a date, whether each counts, and the day each leaves the window',
-    handler: ({ params, query }) =>
-      onDate(params.shopId, query.date, async (conn, day, range) => shopCases(conn, await loadSchedule(conn), range, params.shopId, day)),
+    handler: ({ params, query }) => onDate(params.shopId, query.date, async (conn, day, range, b) => shopCases(conn, b.schedule, range, params.shopId, day)),
   });
 
   api.add({
@@ -156,8 +163,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: CaseDetailSchema,
     summary: 'One case as evidence: its order (paid time, amount, goods), its timeline as the data records it, and why it counts on the date or not',
     handler: ({ params, query }) =>
-      onDate(params.shopId, query.date, async (conn, day) => {
-        const detail = await caseDetail(conn, await loadSchedule(conn), params.shopId, params.caseId, day);
+      onDate(params.shopId, query.date, async (conn, day, _range, b) => {
+        const detail = await caseDetail(conn, b.schedule, params.shopId, params.caseId, day);
         if (!detail) throw notFound(`shop ${params.shopId} has no case ${params.caseId}`);
         return detail;
       }),
@@ -175,8 +182,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     summary:
       "The shop's case file for the decision record on a date: numbers, restrictions and episodes with their policy versions, the cases with why each counts or not, decisions, appeals, the queue entry and the audit entries; format=csv or html (printable)",
     handler: async ({ params, query, who, res }) => {
-      const file = await onDate(params.shopId, query.date, async (conn, day, range) =>
-        caseFile(conn, await loadSchedule(conn), range, who!, params.shopId, day, serviceDays),
+      const file = await onDate(params.shopId, query.date, async (conn, day, range, b) =>
+        caseFile(conn, b.schedule, range, who!, params.shopId, day, serviceDays),
       );
       if (query.format === 'csv') {
         res.type('text/csv; charset=utf-8').attachment(`case-file-${file.shopId}-${file.date}.csv`).send(caseFileCsv(file));
@@ -199,12 +206,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: BreakdownSchema,
     summary: 'Interventions in the window by reason, and by week over 12 weeks',
     handler: ({ params, query, who }) =>
-      onDate(params.shopId, query.date, async (conn, day) =>
-        breakdownFor(
-          readerOf(who),
-          await shopBreakdown(conn, await loadSchedule(conn), params.shopId, day),
-          await otherShopsWithOrders(conn, params.shopId, day),
-        ),
+      onDate(params.shopId, query.date, async (conn, day, _range, b) =>
+        breakdownFor(readerOf(who), await shopBreakdown(conn, b.schedule, params.shopId, day), await otherShopsWithOrders(conn, params.shopId, day)),
       ),
   });
 
@@ -236,10 +239,20 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: ForecastSchema,
     summary: 'With no new interventions: when the ratio falls below the threshold, when restrictions lift, and the 7-day headroom',
     handler: ({ params, query, who }) =>
-      onDate(params.shopId, query.date, async (conn, day, range) => {
-        const forecast = await loadForecast(conn, await loadSchedule(conn), range.first, params.shopId, day, (await loadLifts(conn)).get(params.shopId) ?? []);
-        if (!forecast) return null;
-        const gated = forecastFor(readerOf(who), forecast, await otherShopsWithOrders(conn, params.shopId, day));
+      onDate(params.shopId, query.date, async (conn, day, range, b) => {
+        // The shop's days, its category's count of other shops with orders on the date (one query), its daily
+        // orders and its cases; the lifts and the exemption in force from the generation's basics.
+        const loaded = await loadForecastWithOthers(
+          conn,
+          b.schedule,
+          range.first,
+          params.shopId,
+          day,
+          b.lifts.get(params.shopId) ?? [],
+          exemptionOn(b, params.shopId, day),
+        );
+        if (!loaded) return null;
+        const gated = forecastFor(readerOf(who), loaded.forecast, loaded.otherShopsWithOrders);
         // Like the headroom, whether it is unbounded says something of the threshold: withheld with it.
         return gated.categoryComparable === false && readerOf(who).seller ? { ...gated, headroomUnbounded: false } : gated;
       }),
@@ -254,8 +267,8 @@ export function shopRoutes(api: ApiRegistry, ctx: AppContext): void {
     response: GoodsSchema,
     summary: "Each goods' orders, interventions and share of the shop's interventions, and the shop's rate, ratio and flag without it",
     handler: ({ params, query, who }) =>
-      onDate(params.shopId, query.date, async (conn, day) => {
-        const goods = await shopGoods(conn, await loadSchedule(conn), params.shopId, day);
+      onDate(params.shopId, query.date, async (conn, day, _range, b) => {
+        const goods = await shopGoods(conn, b.schedule, params.shopId, day);
         const reader = readerOf(who);
         // DESIGN §3 small categories: the ratio without a goods is a category figure; the flag is the shop's own.
         if (!goods || !reader.seller || isComparable(await otherShopsWithOrders(conn, params.shopId, day), reader.minPeerShops)) return goods;
