@@ -111,7 +111,9 @@ interface Server {
 }
 
 async function startServer(dbPath: string, port: number, secret: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // SOAK_NODE_ARGS: extra node options for the server (diagnostics, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, DB_PATH: dbPath, PORT: String(port), AUTH_SECRET: secret, DEMO: 'off', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,6 +135,16 @@ function rssMb(pid: number): number | null {
   try {
     const match = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The process's CPU time so far (user + system, all threads), in seconds; null when it cannot be read. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
   } catch {
     return null;
   }
@@ -249,7 +261,7 @@ async function main(): Promise<number> {
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
     const samples: Sample[] = [];
-    const memory: { at: number; rssMb: number }[] = [];
+    const memory: { at: number; rssMb: number; cpu: number | null }[] = [];
     const uploads: { at: number; day: string; ms: number; ok: boolean; detail: string }[] = [];
     const start = performance.now();
     const end = start + opts.seconds * 1000;
@@ -277,7 +289,7 @@ async function main(): Promise<number> {
     const sampler = (async () => {
       for (let s = 0; performance.now() < end; s++) {
         const rss = rssMb(pid);
-        if (rss !== null) memory.push({ at: elapsed(), rssMb: rss });
+        if (rss !== null) memory.push({ at: elapsed(), rssMb: rss, cpu: cpuSeconds(pid) });
         await sleep(Math.max(0, start + (s + 1) * 1000 - performance.now()));
       }
     })();
@@ -322,7 +334,8 @@ async function main(): Promise<number> {
     for (const u of uploads) console.log(`  at ${u.at.toFixed(1)} s  day ${u.day}  ${Math.round(u.ms)} ms  ${u.ok ? 'ok' : 'FAILED'}  ${u.detail}`);
 
     console.log('\nserver memory and load, second by second');
-    console.log(`${pad('s', 5)}${pad('RSS MB', 9)}${pad('req/s', 8)}${pad('p99 ms', 9)}`);
+    // CPU %: the server's CPU time (all its threads) in that second; 100 is one core.
+    console.log(`${pad('s', 5)}${pad('RSS MB', 9)}${pad('req/s', 8)}${pad('p99 ms', 9)}${pad('CPU %', 8)}`);
     for (let i = 0; i < memory.length; i++) {
       const from = i === 0 ? 0 : memory[i - 1].at;
       const inSecond = samples
@@ -330,8 +343,11 @@ async function main(): Promise<number> {
         .map((s) => s.ms)
         .sort((a, b) => a - b);
       const rate = inSecond.length / Math.max(0.001, memory[i].at - from);
+      const before = i === 0 ? null : memory[i - 1].cpu;
+      const now = memory[i].cpu;
+      const cpu = before === null || now === null ? '-' : Math.round((100 * (now - before)) / Math.max(0.001, memory[i].at - from));
       console.log(
-        `${pad(Math.round(memory[i].at), 5)}${pad(memory[i].rssMb.toFixed(0), 9)}${pad(i === 0 ? '-' : Math.round(rate), 8)}${pad(fmt(percentile(inSecond, 99)), 9)}`,
+        `${pad(Math.round(memory[i].at), 5)}${pad(memory[i].rssMb.toFixed(0), 9)}${pad(i === 0 ? '-' : Math.round(rate), 8)}${pad(fmt(percentile(inSecond, 99)), 9)}${pad(cpu, 8)}`,
       );
     }
     const third = Math.floor(memory.length / 3);
@@ -363,6 +379,15 @@ async function main(): Promise<number> {
       `latency: p50 ${fmt(percentile(latencies, 50))} ms, p95 ${fmt(percentile(latencies, 95))} ms, p99 ${fmt(percentile(latencies, 99))} ms; ${Math.round(samples.length / opts.seconds)} req/s`,
     );
     console.log(`memory: ${memoryVerdict}`);
+    const cpuFirst = memory.find((m) => m.cpu !== null);
+    const cpuLast = memory.findLast((m) => m.cpu !== null);
+    if (cpuFirst && cpuLast && cpuLast.at > cpuFirst.at && samples.length > 0) {
+      const used = cpuLast.cpu! - cpuFirst.cpu!;
+      const served = samples.filter((s) => s.at > cpuFirst.at && s.at <= cpuLast.at).length;
+      console.log(
+        `server CPU: ${Math.round((100 * used) / (cpuLast.at - cpuFirst.at))}% of one core on average (${os.cpus().length} cores), ${((1000 * used) / Math.max(1, served)).toFixed(2)} ms of CPU per request (uploads included)`,
+      );
+    }
     console.log(`uploads: ${uploads.length - failedUploads.length} of ${uploads.length} loaded`);
     console.log(`shutdown: server exit code ${exitCode}`);
     const pass = errors.length === 0 && failedUploads.length === 0 && levelsOff && exitCode === 0 && samples.length > 0;

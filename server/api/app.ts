@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Database } from '../db/database.js';
 import { authenticate, errorHandler, HttpError, redactHeaders, redactUrl } from './http.js';
-import { ApiRegistry } from './registry.js';
+import { AnswerCache, ApiRegistry } from './registry.js';
 import { systemRoutes } from './routes/system.js';
 import { shopRoutes } from './routes/shops.js';
 import { governanceRoutes } from './routes/governance.js';
@@ -104,7 +104,8 @@ export function createApp(options: AppOptions): Express {
   const api = express.Router();
   const publicRoutes = express.Router();
   const privateRoutes = express.Router();
-  const registry = new ApiRegistry(publicRoutes, privateRoutes);
+  // GET routes declared with `cache` answer a repeated request from memory until the next committed write.
+  const registry = new ApiRegistry(publicRoutes, privateRoutes, new AnswerCache(options.db));
   systemRoutes(registry, ctx, { oidc: oidcVerifier?.settings ?? null });
   shopRoutes(registry, ctx);
   governanceRoutes(registry, ctx);

@@ -72,6 +72,8 @@ export interface DatabaseOptions {
 export class Database {
   private readonly idle: DuckDBConnection[] = [];
   private readonly waiters: ((conn: DuckDBConnection) => void)[] = [];
+  /** Waiting for a connection ahead of `waiters`, in arrival order. */
+  private readonly firstWaiters: ((conn: DuckDBConnection) => void)[] = [];
   private readonly writer = new Mutex();
   private readonly commitListeners: (() => void)[] = [];
   private readonly beforeCommitListeners: ((conn: DuckDBConnection) => Promise<void>)[] = [];
@@ -109,25 +111,28 @@ export class Database {
     return db;
   }
 
-  private acquire(): Promise<DuckDBConnection> {
+  /** A connection from the pool; `first`: before the waiting readers (the writer, the read model's rebuild). */
+  private acquire(first = false): Promise<DuckDBConnection> {
     if (this.closed) return Promise.reject(new Error('database is closed'));
     const conn = this.idle.pop();
     if (conn) return Promise.resolve(conn);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (first ? this.firstWaiters : this.waiters).push(resolve));
   }
 
   private release(conn: DuckDBConnection): void {
-    const waiter = this.waiters.shift();
+    const waiter = this.firstWaiters.shift() ?? this.waiters.shift();
     if (waiter) waiter(conn);
     else this.idle.push(conn);
   }
 
   /**
    * Runs fn on a connection of its own inside one transaction, so every query of it reads the same
-   * snapshot (wholly before or wholly after any write); at most poolSize run at once.
+   * snapshot (wholly before or wholly after any write); at most poolSize run at once. `first`: this read
+   * takes the next free connection before the reads already waiting (for work every request waits on, such
+   * as rebuilding the in-memory read model after a write; keep it rare and short).
    */
-  async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.withConnection(async (conn) => {
+  async read<T>(fn: (conn: DuckDBConnection) => Promise<T>, options: { first?: boolean } = {}): Promise<T> {
+    return this.withConnection(options.first ?? false, async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
         return await fn(conn);
@@ -165,8 +170,8 @@ export class Database {
     return work;
   }
 
-  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = await this.acquire();
+  private async withConnection<T>(first: boolean, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire(first);
     try {
       return await fn(conn);
     } finally {
@@ -176,8 +181,10 @@ export class Database {
 
   /** Runs fn in one transaction, one writer at a time: all of it commits, or none of it. */
   async write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    // The writer takes the next free connection before the waiting readers: a write (and the fresh data it
+    // brings) does not queue behind a burst of reads, and it is one at a time, so readers are never starved.
     return this.writer.run(() =>
-      this.withConnection(async (conn) => {
+      this.withConnection(true, async (conn) => {
         await conn.run('BEGIN TRANSACTION');
         try {
           const result = await fn(conn);

@@ -142,13 +142,19 @@ export class LatestDay {
     if (this.building) return this.building.then(() => (this.builtFor === this.db.generation ? undefined : this.rebuild()));
     const generation = this.db.generation;
     this.building = this.db
-      .read(async (conn) => {
-        const all = await latestShopMetrics(conn);
-        const range = await dataRange(conn);
-        const queue = range ? (await flaggedShops(conn, range, { date: range.last, sort: 'shopId', order: 'asc', limit: 1_000_000_000, offset: 0 })).items : [];
-        const entries = range ? await queueEntries(conn, range.last) : new Map<string, QueueEntryRow>();
-        return { all, queue, entries };
-      })
+      .read(
+        async (conn) => {
+          const all = await latestShopMetrics(conn);
+          const range = await dataRange(conn);
+          const queue = range
+            ? (await flaggedShops(conn, range, { date: range.last, sort: 'shopId', order: 'asc', limit: 1_000_000_000, offset: 0 })).items
+            : [];
+          const entries = range ? await queueEntries(conn, range.last) : new Map<string, QueueEntryRow>();
+          return { all, queue, entries };
+        },
+        // Ahead of the waiting reads: until it is installed, every request of the latest day queries instead.
+        { first: true },
+      )
       .then(({ all, queue, entries }) => {
         // Only install it if no write committed meanwhile (the snapshot could be older than the data).
         if (generation !== this.db.generation) return;

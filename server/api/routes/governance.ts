@@ -55,6 +55,8 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     query: FlaggedQuery,
     response: FlaggedListSchema,
     produces: ['text/csv'],
+    // The same list for every reviewer until the next write (a CSV download is sent as it is, never kept).
+    cache: 'route',
     summary: 'The shops whose level on a date is not none (DESIGN §4); filter, sort, page; format=csv downloads them. The shared queue is GET /api/queue',
     handler: async ({ query, res }) => {
       // The latest day's queue is held in memory (rebuilt after each commit); other days are queried.
@@ -177,6 +179,8 @@ export function governanceRoutes(api: ApiRegistry, ctx: AppContext): void {
     access: 'reviewer',
     query: CategoriesQuery,
     response: CategoriesSchema,
+    // The same figures for every reviewer until the next write.
+    cache: 'route',
     summary: 'Every category on a date: shops, orders, interventions, pooled mean, median and p90 of shop rates, shops per level',
     handler: ({ query }) =>
       ctx.db.read(async (conn) => {
