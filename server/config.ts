@@ -47,6 +47,8 @@ export interface Config {
   dataDir: string;
   authSecret: string | undefined;
   poolSize: number;
+  /** DuckDB's worker threads (DB_THREADS; undefined: DuckDB's default, one per core). */
+  threads: number | undefined;
   /** DuckDB's memory limit (its buffer manager spills to disk past it). */
   memoryLimit: string;
   logLevel: string;
@@ -128,6 +130,7 @@ export function loadConfig(): Config {
     dataDir,
     authSecret: process.env.AUTH_SECRET || undefined,
     poolSize: intFromEnv('DB_POOL_SIZE', 4, 1, 64),
+    threads: process.env.DB_THREADS ? intFromEnv('DB_THREADS', 1, 1, 256) : undefined,
     memoryLimit: memoryFromEnv('DB_MEMORY_LIMIT', '1GB'),
     logLevel: process.env.LOG_LEVEL || 'info',
     demo: {

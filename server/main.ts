@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const printAdminLink = wantsAdminLink();
   const oidcEnv = oidcFromEnv(); // a bad OIDC_* setting stops the start here too
   buildClientIfMissing();
-  const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit });
+  const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit, threads: config.threads });
   // Cluster mode (CLICKHOUSE_URL): raw rows also on the cluster, daily counts from it; a start catches up.
   const clusterConfig = clusterConfigFromEnv();
   const cluster = clusterConfig ? new Cluster(clusterConfig) : null;

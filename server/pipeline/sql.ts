@@ -256,8 +256,8 @@ FROM tmp_shop_flags f JOIN tmp_shops s ON s.k = f.k LEFT JOIN tmp_levels l ON l.
 /**
  * Every shop-day in range; the walk's results (tmp_levels) where it has any, level none and zeros elsewhere.
  * The days before the last are stored in shop order (k follows shop_id), so a lookup of one shop skips most
- * row groups (zone maps), and the last day after them, in no particular order (they fill the last row
- * group, which holds every shop either way): the last day's rows are always in the last row
+ * row groups (zone maps), and the last day after them, in shop order too (a shop's lookup then skips
+ * most of that row group's segments): the last day's rows are always in the last row
  * groups (a later refresh deletes from its first day and appends), where the next day's BASE_DAY and the
  * readers of the latest day find them without reading every shop-day.
  */
@@ -268,7 +268,8 @@ ORDER BY f.k, f.day`;
 
 export const SHOP_DAY_LAST = `
 INSERT INTO shop_day ${SHOP_DAY_ROWS}
-WHERE f.day = $last::DATE`;
+WHERE f.day = $last::DATE
+ORDER BY f.k`;
 
 /**
  * The flagged queue's table: the shop-days in range whose level is not none (a small share of shop_day).

@@ -408,6 +408,9 @@ async function readForecast(
      FROM cases c ${active.countBasis === 'order_paid' ? 'LEFT JOIN case_orders o ON o.order_id = c.order_id' : ''}
      WHERE c.shop_id = $shopId AND c.kind = 'intervention' AND NOT c.excluded
        AND CAST(timezone($tz, ${countedAt}) AS DATE) BETWEEN $from::DATE AND $date::DATE
+       -- The same days as instants, a day wider either side whatever the zone: the cases are stored about in
+       -- time order, so this skips the row groups of other months (zone maps).
+       AND ${countedAt} >= timezone('UTC', ($from::DATE - 1)::TIMESTAMP) AND ${countedAt} < timezone('UTC', ($date::DATE + 2)::TIMESTAMP)
        AND NOT list_contains($without::VARCHAR[], c.order_id)
      GROUP BY c.order_id`,
     { shopId, tz: active.timeZone, from, date, without: JSON.stringify(withoutOrderIds) },

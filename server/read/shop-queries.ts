@@ -25,10 +25,25 @@ export async function categoryNameOf(conn: DuckDBConnection, categoryId: string)
   return rows[0]?.name ?? categoryId;
 }
 
+const DAY_MS = 86_400_000;
+/** Day numbers (days since 1970-01-01) of the days seen, and the days of the numbers: the forecast asks often. */
+const dayNumbers = new Map<string, number>();
+const dayTexts = new Map<number, string>();
+
 export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
+  let number = dayNumbers.get(day);
+  if (number === undefined) {
+    number = Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
+    // An invalid day (NaN) is not kept: Date would throw on it below, as it always did.
+    if (Number.isFinite(number) && dayNumbers.size < 100_000) dayNumbers.set(day, number);
+  }
+  const target = number + n;
+  let text = dayTexts.get(target);
+  if (text === undefined) {
+    text = new Date(target * DAY_MS).toISOString().slice(0, 10);
+    if (dayTexts.size < 100_000) dayTexts.set(target, text);
+  }
+  return text;
 }
 
 export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, from: string, to: string): Promise<Gated<Trend>> {
