@@ -13,7 +13,8 @@
 // Window counts for days ≥ $from resume from the stored counts of $from − 1 (the base), plus the
 // changes of each day: today's orders in, the orders of W days ago out, spans starting and ending.
 //
-// Shops get an integer key for the computation (tmp_shops.k, in shop id order), so the grid's
+// Shops get an integer key for the computation (tmp_shops.k, in shop id order; as scanned for a refresh of
+// the last day alone, SHOP_KEYS_ONE_DAY), so the grid's
 // joins, window and final sort run on integers. Flags are a view over the counts (computed where
 // they are read, never stored wide in between), and everything that only the level walk can say
 // (levels, runs, consecutive flagged days) is computed for the few shops that were flagged in range

@@ -9,7 +9,7 @@ import type { DataRangeRow } from './queries.js';
 type Gated<T> = Omit<T, 'categoryComparable' | 'minPeerShops'>;
 
 /**
- * The day a case counts on, as the metric engine places it (sql.ts WINDOW_DELTAS): the day it was opened,
+ * The day a case counts on, as the metric engine places it (sql.ts windowDeltas): the day it was opened,
  * or under order_paid the day its order was paid (NULL when the order is not in the data: it counts
  * nowhere). A case table \`c\` LEFT JOINed to orders \`o\` on the order id; the join only under order_paid.
  */
@@ -44,10 +44,6 @@ export function addDays(day: string, n: number): string {
     if (dayTexts.size < 100_000) dayTexts.set(target, text);
   }
   return text;
-}
-
-export async function shopTrend(conn: DuckDBConnection, schedule: PolicySchedule, shopId: string, from: string, to: string): Promise<Gated<Trend>> {
-  return (await shopTrendWithOthers(conn, schedule, shopId, from, to)).trend;
 }
 
 /**
