@@ -16,6 +16,7 @@ import { catchUp, ingestBatch } from './cluster/ingest.js';
 import { generateDemo, defaultDemoEnd } from './generate/demo.js';
 import { progressPrinter } from './cli/progress.js';
 import { DeliveryWorker } from './alerts/worker.js';
+import { refreshMetrics } from './pipeline/refresh.js';
 
 // Read when the server starts (main), not on import: tests import signInLines without starting a server.
 let config: ReturnType<typeof loadConfig>;
@@ -107,6 +108,14 @@ async function main(): Promise<void> {
   const oidcEnv = oidcFromEnv(); // a bad OIDC_* setting stops the start here too
   buildClientIfMissing();
   const db = await Database.open(config.dbPath, { poolSize: config.poolSize, memoryLimit: config.memoryLimit, threads: config.threads });
+  // A database from before the sparse engine (migration 10) has metrics but not what they are now derived from.
+  const migrated = await db.read(
+    async (conn) => (await queryOne(conn, 'SELECT 1 AS one FROM data_range WHERE NOT EXISTS (SELECT 1 FROM policy_day)')) !== undefined,
+  );
+  if (migrated) {
+    const summary = await db.write((conn) => refreshMetrics(conn));
+    logger.info(`metrics rebuilt for the sparse engine in ${Math.round(summary.ms)} ms`);
+  }
   // Cluster mode (CLICKHOUSE_URL): raw rows also on the cluster, daily counts from it; a start catches up.
   const clusterConfig = clusterConfigFromEnv();
   const cluster = clusterConfig ? new Cluster(clusterConfig) : null;

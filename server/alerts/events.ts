@@ -125,9 +125,11 @@ export async function produceEvents(conn: DuckDBConnection): Promise<void> {
   // level.changed
   const changes = await queryRows<{ shopId: string; from: string; to: string }>(
     conn,
-    `SELECT t.shop_id AS "shopId", y.level AS "from", t.level AS "to"
-     FROM shop_day t JOIN shop_day y ON y.shop_id = t.shop_id AND y.day = $before::DATE
-     WHERE t.day = $day::DATE AND t.level <> y.level ORDER BY t.shop_id`,
+    // queue_day holds every shop-day at a level other than none: a shop in neither day's rows is at none on both.
+    `SELECT shop_id AS "shopId", coalesce(y.level, 'none') AS "from", coalesce(t.level, 'none') AS "to"
+     FROM (SELECT shop_id, level FROM queue_day WHERE day = $day::DATE) t
+     FULL JOIN (SELECT shop_id, level FROM queue_day WHERE day = $before::DATE) y USING (shop_id)
+     WHERE coalesce(t.level, 'none') <> coalesce(y.level, 'none') ORDER BY shop_id`,
     { day, before },
   );
   const watchingLevels = await watchedShops(conn, 'level.changed');
@@ -200,13 +202,19 @@ export async function produceEvents(conn: DuckDBConnection): Promise<void> {
   if (!keys.has(digestKey)) {
     const moves = await queryRows<{ shopId: string; shopName: string | null; level: string; from: string; rate: number | null; ratio: number | null }>(
       conn,
-      `SELECT t.shop_id AS "shopId", s.shop_name AS "shopName", t.level, y.level AS "from", t.rate, t.ratio
-       FROM shop_day t JOIN shop_day y ON y.shop_id = t.shop_id AND y.day = $before::DATE LEFT JOIN shops s ON s.shop_id = t.shop_id
-       WHERE t.day = $day::DATE AND (t.level <> 'none') <> (y.level <> 'none')
+      // The shops that entered or left the queue (from queue_day), with their numbers of the day.
+      `WITH moved AS (
+         SELECT shop_id, coalesce(y.level, 'none') AS from_level
+         FROM (SELECT shop_id FROM queue_day WHERE day = $day::DATE) t
+         FULL JOIN (SELECT shop_id, level FROM queue_day WHERE day = $before::DATE) y USING (shop_id)
+         WHERE t.shop_id IS NULL OR y.shop_id IS NULL)
+       SELECT t.shop_id AS "shopId", s.shop_name AS "shopName", t.level, m.from_level AS "from", t.rate, t.ratio
+       FROM shop_day t JOIN moved m ON m.shop_id = t.shop_id LEFT JOIN shops s ON s.shop_id = t.shop_id
+       WHERE t.day = $day::DATE AND t.shop_id IN (SELECT shop_id FROM moved)
        ORDER BY t.ratio DESC NULLS LAST, t.shop_id`,
       { day, before },
     );
-    const [{ total }] = await queryRows<{ total: number }>(conn, "SELECT count(*) AS total FROM shop_day WHERE day = $day::DATE AND level <> 'none'", { day });
+    const [{ total }] = await queryRows<{ total: number }>(conn, 'SELECT count(*) AS total FROM queue_day WHERE day = $day::DATE', { day });
     const entered = moves.filter((m) => m.level !== 'none');
     const left = moves.filter((m) => m.level === 'none');
     await storeEvent(conn, {
@@ -233,7 +241,7 @@ async function forecastsToCheck(conn: DuckDBConnection, day: string): Promise<{ 
   return queryRows<{ shopId: string; horizon: number }>(
     conn,
     `SELECT DISTINCT s.shop_id AS "shopId", s.horizon_days AS horizon
-     FROM alert_subscriptions s JOIN shop_day d ON d.shop_id = s.shop_id AND d.day = $day::DATE
+     FROM alert_subscriptions s JOIN queue_day d ON d.shop_id = s.shop_id AND d.day = $day::DATE
      WHERE s.deleted_at IS NULL AND s.shop_id IS NOT NULL AND list_contains(s.events, 'forecast.crossing') AND (d.flagged OR d.level IN ('restricted', 'severe'))
        AND NOT EXISTS (SELECT 1 FROM alert_forecast_checks c WHERE c.shop_id = s.shop_id AND c.horizon_days = s.horizon_days AND c.day = $day::DATE)
      ORDER BY 1, 2`,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { migrate } from './migrations.js';
+import { createDerivedViews } from './views.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type Row = Record<string, unknown>;
@@ -107,7 +108,10 @@ export class Database {
       connections.push(conn);
     }
     const db = new Database(dbPath, instance, connections);
-    await db.write((conn) => migrate(conn));
+    await db.write(async (conn) => {
+      await migrate(conn);
+      await createDerivedViews(conn);
+    });
     return db;
   }
 

@@ -143,6 +143,21 @@ const MIGRATIONS: string[] = [
   `
   CREATE TABLE case_orders AS SELECT * FROM orders WHERE order_id IN (SELECT order_id FROM cases);
   `,
+  // 10: the sparse engine (server/pipeline/sql.ts, server/db/views.ts): shop-days are derived on read from what a
+  // refresh stores — daily_orders, the change of the window's case counts per shop and day (daily_cases), category_day,
+  // the policy's numbers per day (policy_day) and the level walk's results for the shops it walked (shop_levels) —
+  // instead of a stored row for every shop and day. shop_day becomes a view (created at start); a database that
+  // had metrics is rebuilt once at start (server/main.ts), as policy_day cannot be recovered from the old table.
+  `
+  CREATE TABLE daily_cases (shop_id VARCHAR NOT NULL, day DATE NOT NULL, d_interventions INTEGER NOT NULL, d_complaints INTEGER NOT NULL);
+  CREATE TABLE policy_day (
+    day DATE NOT NULL, flag_ratio DOUBLE NOT NULL, flag_ratio_micro HUGEINT NOT NULL, min_orders INTEGER NOT NULL,
+    min_interventions INTEGER NOT NULL, complete BOOLEAN NOT NULL, method VARCHAR NOT NULL);
+  CREATE TABLE shop_levels (
+    shop_id VARCHAR NOT NULL, day DATE NOT NULL, level VARCHAR NOT NULL, run_days INTEGER NOT NULL, clean_days INTEGER NOT NULL,
+    consecutive_flagged INTEGER NOT NULL);
+  DROP TABLE shop_day;
+  `,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

@@ -29,7 +29,8 @@ export interface RefreshSummary {
 const DAY_MS = 86_400_000;
 const TEMP_TABLES = [
   'tmp_daily_orders',
-  'tmp_window_deltas',
+  'tmp_case_deltas',
+  'tmp_cand',
   'tmp_shop_counts',
   'tmp_category_day',
   'tmp_policy_periods',
@@ -39,7 +40,7 @@ const TEMP_TABLES = [
   'tmp_shops',
   'tmp_base',
 ];
-const TEMP_VIEWS = ['tmp_shop_flags', 'tmp_candidate_flags', 'tmp_walk_flags'];
+const TEMP_VIEWS = ['tmp_shop_flags', 'tmp_candidate_flags', 'tmp_walk_flags', 'tmp_orders_all', 'tmp_cases_all'];
 
 function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
@@ -111,8 +112,10 @@ export interface Computed {
 export interface ComputeOptions {
   /** Recompute from this day on, resuming from the stored metrics of the day before. Default: everything. */
   from?: string | null;
-  /** Take the window counts and category means from the stored metrics (same structural policy). */
+  /** Take the daily counts and category means from the stored metrics (same structural policy). */
   reuseCounts?: boolean;
+  /** Also count the shops at a level other than none on this day (a simulation compares their levels). */
+  keepDay?: string | null;
 }
 
 /**
@@ -133,26 +136,15 @@ export async function compute(
   );
   const range = await computeRange(conn, policy, stored);
   if (!range) return null;
-  // Resuming needs stored metrics of the day before, computed with the same first day.
-  let from = options.from && stored && stored.first === range.first && options.from > range.first ? options.from : range.first;
-  if (stored && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
+  // Resuming needs stored metrics of the day before, computed with the same first day (and a store written by
+  // the sparse engine: a database migrated from before it has no policy_day and is rebuilt whole).
+  const resumable = stored !== undefined && stored.first === range.first && (await queryOne(conn, 'SELECT 1 AS one FROM policy_day LIMIT 1')) !== undefined;
+  let from = options.from && resumable && options.from > range.first ? options.from : range.first;
+  if (stored && resumable && from > addDays(stored.last, 1)) from = addDays(stored.last, 1);
   const full = from === range.first;
   const p = { from, full, last: range.last, first: range.first, tz: policy.timeZone, window: policy.windowDays };
   await conn.run(!full && from === range.last ? sql.SHOP_KEYS_ONE_DAY : sql.SHOP_KEYS);
   await conn.run(sql.BASE_DAY, { from, full });
-  if (options.reuseCounts) {
-    await conn.run(sql.STORED_COUNTS, { from });
-    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
-  } else {
-    const seam = await usesSeam(conn);
-    // The zone's offsets from W + 1 days before the first day read (cases) to the last day.
-    const span = seam ? null : await zoneSpan(conn, p.tz, addDays(from, -(p.window + 1)), p.last);
-    await conn.run(sql.dailyOrders(span), { tz: p.tz, from: full ? '0001-01-01' : from, seam });
-    await conn.run(sql.windowDeltas(span), { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
-    if (from === p.last) await conn.run(sql.SHOP_COUNTS_ONE_DAY, { from });
-    else await conn.run(sql.SHOP_COUNTS, { from, last: p.last });
-    await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
-  }
   await conn.run(
     'CREATE OR REPLACE TEMP TABLE tmp_policy_periods (from_day DATE, to_day DATE, flag_ratio DOUBLE, min_orders INTEGER, min_interventions INTEGER)',
   );
@@ -165,7 +157,33 @@ export async function compute(
       minInterventions: period.policy.floors.minInterventions,
     });
   }
-  await conn.run(sql.POLICY_DAYS, { from, last: p.last, first: p.first, window: p.window });
+  await conn.run(sql.POLICY_DAYS, { first: p.first, last: p.last, window: p.window });
+  const pooled = policy.categoryMean === 'pooled';
+  if (options.reuseCounts) {
+    for (const view of sql.dailyViews(from, true, false)) await conn.run(view);
+  } else {
+    const seam = await usesSeam(conn);
+    // The zone's offsets from W + 1 days before the first day read (cases) to the last day.
+    const span = seam ? null : await zoneSpan(conn, p.tz, addDays(from, -(p.window + 1)), p.last);
+    await conn.run(sql.dailyOrders(span), { tz: p.tz, from: full ? '0001-01-01' : from, seam });
+    await conn.run(sql.caseDeltas(span), { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
+    for (const view of sql.dailyViews(from, !full, true)) await conn.run(view);
+  }
+  // The lowest intervention floor in force from $from on: below it no shop-day can be judged.
+  const floor = await queryOne<{ n: number | null }>(conn, 'SELECT min(min_interventions) AS n FROM tmp_policy_days WHERE day >= $from::DATE', {
+    from,
+  });
+  // A category mean over shop rates needs every shop's rate (when it is computed here, not reused).
+  const all = (floor?.n ?? 0) <= 0 || (!pooled && !options.reuseCounts);
+  await conn.run(sql.CANDIDATES, { from, last: p.last, full, all, min_interventions: floor?.n ?? 0, keep_day: options.keepDay ?? null });
+  await conn.run(sql.CANDIDATE_COUNTS, { from, last: p.last, window: p.window });
+  if (options.reuseCounts) {
+    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
+  } else if (pooled) {
+    await conn.run(sql.CATEGORY_SUMS, { from, last: p.last, window: p.window });
+  } else {
+    await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+  }
   const views = sql.flagViews(policy.categoryMean === 'pooled' ? 'pooled' : 'mean_of_shop_rates');
   await conn.run(views.all);
   await conn.run(views.candidates);
@@ -187,7 +205,8 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   const schedule = options.schedule ?? (await loadSchedule(conn));
   const computed = await compute(conn, schedule, await loadLifts(conn), { from: options.from });
   if (!computed) {
-    for (const table of ['shop_day', 'queue_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders']) await conn.run(`DELETE FROM ${table}`);
+    for (const table of ['shop_levels', 'daily_cases', 'policy_day', 'queue_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders'])
+      await conn.run(`DELETE FROM ${table}`);
     return { range: null, from: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
   }
   const { from, full } = computed;
@@ -200,15 +219,18 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   // Stored in shop order, so that a shop's days (the forecast reads them) skip most row groups; a later
   // partial refresh appends its few days at the end.
   await conn.run(`INSERT INTO daily_orders SELECT * FROM tmp_daily_orders${full ? ' ORDER BY shop_id, day' : ''}`);
+  if (full) await conn.run('DELETE FROM daily_cases');
+  else if (replaces) await conn.run('DELETE FROM daily_cases WHERE day >= $from::DATE', since);
+  await conn.run(`INSERT INTO daily_cases SELECT * FROM tmp_case_deltas${full ? ' ORDER BY shop_id, day' : ''}`);
   // A full rebuild replaces every day: the first day may have moved later (an earliest order re-sent with a later time).
   if (full) await conn.run('DELETE FROM category_day');
   else if (replaces) await conn.run('DELETE FROM category_day WHERE day >= $from::DATE', since);
   await conn.run(sql.PERSIST_CATEGORY_DAY);
-  if (full) await conn.run('DELETE FROM shop_day');
-  else if (replaces) await conn.run('DELETE FROM shop_day WHERE day >= $from::DATE', since);
-  const last = { last: computed.range.last };
-  if (from < computed.range.last) await conn.run(sql.SHOP_DAY_BEFORE_LAST, last);
-  await conn.run(sql.SHOP_DAY_LAST, last);
+  await conn.run('DELETE FROM policy_day');
+  await conn.run(sql.PERSIST_POLICY_DAY, { method: schedule.active.categoryMean });
+  if (full) await conn.run('DELETE FROM shop_levels');
+  else if (replaces) await conn.run('DELETE FROM shop_levels WHERE day >= $from::DATE', since);
+  await conn.run(sql.PERSIST_LEVELS);
   if (full) await conn.run('DELETE FROM queue_day');
   else if (replaces) await conn.run('DELETE FROM queue_day WHERE day >= $from::DATE', since);
   if (computed.walkedShops.length > 0) await conn.run(sql.QUEUE_DAY);
@@ -222,7 +244,11 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
     window: policy.windowDays,
     version: policy.version,
   });
-  const count = await queryOne<{ n: number }>(conn, 'SELECT count(*) AS n FROM tmp_shop_counts');
+  // The shop-days this refresh covers (derived on read, not stored).
+  const count = await queryOne<{ n: number }>(conn, "SELECT (SELECT count(*) FROM tmp_shops) * (datediff('day', $from::DATE, $last::DATE) + 1) AS n", {
+    from,
+    last: computed.range.last,
+  });
   await dropTemp(conn);
   return {
     range: computed.range,

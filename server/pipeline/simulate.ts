@@ -31,41 +31,44 @@ export async function simulatePolicy(
     // the activation's refresh costs, not a rebuild. A structural change recounts everything.
     const same = sameStructure(active, candidate);
     const from = same && plan.effectiveFrom !== null ? (plan.effectiveFrom < date ? plan.effectiveFrom : date) : null;
-    await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: same, from });
+    await compute(conn, schedule.withCandidate(candidate, plan.effectiveFrom), await loadLifts(conn), { reuseCounts: same, from, keepDay: date });
+    // Only the shops counted can differ (a level other than none now or before: the rest are at none under both);
+    // every category is listed, with its counts.
     const rows = await queryRows<{
       shop_id: string;
       shop_name: string;
       category_id: string;
-      category_name: string;
       was: string;
       now: string;
       ratio: number | null;
     }>(
       conn,
-      `SELECT t.shop_id, s.shop_name, f.category_id, coalesce(c.category_name, f.category_id) AS category_name,
-         d.level AS was, coalesce(l.level, 'none') AS now, f.ratio
+      `SELECT t.shop_id, s.shop_name, f.category_id, coalesce(d.level, 'none') AS was, coalesce(l.level, 'none') AS now, f.ratio
        FROM tmp_shop_flags f
        JOIN tmp_shops t ON t.k = f.k
        JOIN shops s ON s.shop_id = t.shop_id
-       LEFT JOIN categories c ON c.category_id = f.category_id
-       LEFT JOIN shop_day d ON d.shop_id = t.shop_id AND d.day = f.day
+       LEFT JOIN queue_day d ON d.shop_id = t.shop_id AND d.day = f.day
        LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day
        WHERE f.day = $date::DATE`,
       { date },
     );
+    const categoryRows = await queryRows<{ category_id: string; category_name: string }>(
+      conn,
+      `SELECT DISTINCT s.category_id, coalesce(c.category_name, s.category_id) AS category_name
+       FROM shops s LEFT JOIN categories c ON c.category_id = s.category_id`,
+    );
     const categories = new Map<string, Simulation['categories'][number]>();
+    for (const c of categoryRows) {
+      categories.set(c.category_id, {
+        categoryId: c.category_id,
+        categoryName: c.category_name,
+        active: { warning: 0, restricted: 0, severe: 0 },
+        candidate: { warning: 0, restricted: 0, severe: 0 },
+      });
+    }
     const changes: Simulation['changes'] = [];
     for (const r of rows) {
-      let cat = categories.get(r.category_id);
-      if (!cat) {
-        cat = {
-          categoryId: r.category_id,
-          categoryName: r.category_name,
-          active: { warning: 0, restricted: 0, severe: 0 },
-          candidate: { warning: 0, restricted: 0, severe: 0 },
-        };
-        categories.set(r.category_id, cat);
-      }
+      const cat = categories.get(r.category_id)!;
       const was = (r.was ?? 'none') as Simulation['changes'][number]['from'];
       const now = r.now as Simulation['changes'][number]['to'];
       if (was !== 'none') cat.active[was]++;

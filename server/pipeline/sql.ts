@@ -1,48 +1,43 @@
 // The SQL of the metric pipeline (DESIGN §5), one named statement per step, parameters bound.
-// Every step computes the days from $from to $last; a full rebuild is the case $from = the first day.
+// Every step computes the days from $from to the last; a full rebuild is the case $from = the first day.
+//
+// A sparse engine: a refresh stores what the shop-days are derived from, not a row for every shop and day
+// (server/db/views.ts derives them on read): the orders per shop and local day (daily_orders), the change of
+// each shop's window case counts per day (daily_cases), the category figures (category_day, from category sums),
+// the policy's numbers per day (policy_day) and the level walk's results (shop_levels). Window counts, flags and
+// levels are computed only for the shops that can be judged in range (their interventions reach the lowest
+// floor of the versions in force) or that have something in force; every other shop is at level none
+// throughout, its numbers computed when read.
 //
 // How the 30-day distinct count stays exact without scanning 30 days per shop-day:
 // for each order, the distinct days on which it has a counted case are d1 < d2 < …; the order is
 // in the window of day D when some di lies in D−W+1…D. Let each di "own" the days from di until
 // the next case day of the same order, and at most W days: [di, min(di+W, di+1)). These spans are
 // disjoint and their union is exactly the days the order counts on, so a +1 at each span's start
-// and a −1 at its end, summed per shop and day and then accumulated over days, is the number of
-// distinct intervention orders in the window. Orders are one per id and day, so their window sum is
-// the plain sum of the daily counts.
-//
-// Window counts for days ≥ $from resume from the stored counts of $from − 1 (the base), plus the
-// changes of each day: today's orders in, the orders of W days ago out, spans starting and ending.
+// and a −1 at its end, summed per shop and day (daily_cases) and then accumulated over days, is the number
+// of distinct intervention orders in the window. Orders are one per id and day, so their window sum is
+// the plain sum of the daily counts of the last W days.
 //
 // Shops get an integer key for the computation (tmp_shops.k, in shop id order; as scanned for a refresh of
-// the last day alone, SHOP_KEYS_ONE_DAY), so the grid's
-// joins, window and final sort run on integers. Flags are a view over the counts (computed where
-// they are read, never stored wide in between), and everything that only the level walk can say
-// (levels, runs, consecutive flagged days) is computed for the few shops that were flagged in range
-// or had something in force: every other shop-day is at level none with zero runs.
+// the last day alone, SHOP_KEYS_ONE_DAY), so the grid's joins and windows run on integers. Flags are a view
+// over the counts, and everything that only the level walk can say (levels, runs, consecutive flagged days)
+// is computed for the few shops that were flagged in range or had something in force.
 
 import { localDaySql, type ZoneSpan } from './local-day.js';
 
-/**
- * The stored state of every shop on the day before $from (nothing in a full rebuild): the window counts
- * the counts resume from and the walk state the walks resume from, read from shop_day once. The last
- * day's rows are stored after the others (SHOP_DAY), so for a new day the filter on the day reads only
- * the last row groups (zone maps), not every shop-day.
- */
+/** The walk state of every walked shop on the day before $from (none in a full rebuild); a shop not stored has zeros. */
 export const BASE_DAY = `
 CREATE OR REPLACE TEMP TABLE tmp_base AS
-SELECT s.k, b.orders, b.interventions, b.complaints, b.run_days, b.clean_days, b.consecutive_flagged
-FROM shop_day b JOIN tmp_shops s ON s.shop_id = b.shop_id
+SELECT s.k, b.run_days, b.clean_days, b.consecutive_flagged
+FROM shop_levels b JOIN tmp_shops s ON s.shop_id = b.shop_id
 WHERE b.day = $from::DATE - 1 AND NOT $full`;
 
-/** The shops with an integer key in shop id order (the order shop_day is stored in). */
+/** The shops with an integer key in shop id order. */
 export const SHOP_KEYS = `
 CREATE OR REPLACE TEMP TABLE tmp_shops AS
 SELECT (row_number() OVER (ORDER BY shop_id))::INTEGER AS k, shop_id, category_id FROM shops`;
 
-/**
- * SHOP_KEYS for a refresh of the last day alone: its rows fill the last row group whatever their order, so
- * any key unique in this computation will do: numbered as scanned, no sort of the shops.
- */
+/** SHOP_KEYS for a refresh of the last day alone: any key unique in this computation will do, so no sort of the shops. */
 export const SHOP_KEYS_ONE_DAY = `
 CREATE OR REPLACE TEMP TABLE tmp_shops AS
 SELECT (row_number() OVER ())::INTEGER AS k, shop_id, category_id FROM shops`;
@@ -60,24 +55,14 @@ GROUP BY ALL
 UNION ALL
 SELECT shop_id, day, orders FROM seam_daily WHERE $seam AND day >= $from::DATE AND orders > 0`;
 
-/** Per shop (key) and day: the change in the window counts (orders, interventions, complaints) on that day. */
-export const windowDeltas = (span: ZoneSpan | null) => `
-CREATE OR REPLACE TEMP TABLE tmp_window_deltas AS
-WITH daily AS (
-  -- Orders leave the window W days after they enter: only the stored days from $from − W to $last − W matter.
-  -- From the seam they are in daily_orders; otherwise they are counted from the orders paid on those days (the
-  -- orders are stored about in time order, so the filter on the instant reads a few row groups, where
-  -- daily_orders, stored in shop order, would be read whole).
-  SELECT shop_id, day, orders FROM daily_orders
-  WHERE $seam AND day < $from::DATE AND day >= $from::DATE - $window::INTEGER AND day <= $last::DATE - $window::INTEGER AND NOT $full
-  UNION ALL
-  SELECT shop_id, ${localDaySql('paid_at', span)} AS day, count(*)::BIGINT AS orders FROM orders
-  WHERE NOT $seam AND NOT $full AND paid_at >= timezone($tz, ($from::DATE - $window::INTEGER)::TIMESTAMP)
-    AND paid_at < timezone($tz, least($from::DATE, $last::DATE - $window::INTEGER + 1)::TIMESTAMP)
-  GROUP BY ALL
-  UNION ALL SELECT shop_id, day, orders FROM tmp_daily_orders
-),
-case_days AS (
+/**
+ * Per shop and day from $from on: the change in the window's intervention and complaint counts (the spans
+ * above); the days before $from stand in daily_cases. In a full rebuild, changes before the first day (cases
+ * opened before any order) fold into it.
+ */
+export const caseDeltas = (span: ZoneSpan | null) => `
+CREATE OR REPLACE TEMP TABLE tmp_case_deltas AS
+WITH case_days AS (
   -- By the day a case was opened; the join to orders only when cases count by their order's paid day.
   SELECT DISTINCT c.shop_id, c.kind, c.order_id, ${localDaySql('c.opened_at', span)} AS day
   FROM cases c
@@ -99,53 +84,138 @@ case_spans AS (
   FROM case_days WHERE day IS NOT NULL AND ($full OR day >= $from::DATE - $window::INTEGER)
 ),
 events AS (
-  SELECT shop_id, day, orders AS d_orders, 0 AS d_interventions, 0 AS d_complaints FROM daily WHERE day >= $from::DATE
-  UNION ALL SELECT shop_id, day + $window::INTEGER, -orders, 0, 0 FROM daily WHERE day + $window::INTEGER >= $from::DATE
-  UNION ALL SELECT shop_id, enter_day, 0, (kind = 'intervention')::INTEGER, (kind = 'complaint')::INTEGER FROM case_spans
-  UNION ALL SELECT shop_id, leave_day, 0, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
+  SELECT shop_id, enter_day AS day, (kind = 'intervention')::INTEGER AS d_interventions, (kind = 'complaint')::INTEGER AS d_complaints FROM case_spans
+  UNION ALL SELECT shop_id, leave_day, -(kind = 'intervention')::INTEGER, -(kind = 'complaint')::INTEGER FROM case_spans
   -- From the seam the spans arrive already counted per shop and day.
-  UNION ALL SELECT shop_id, day, 0, interventions_in - interventions_out, complaints_in - complaints_out FROM seam_daily WHERE $seam
-),
-summed AS (
-  -- In a full rebuild, changes before the first day (cases opened before any order) fold into it.
-  SELECT shop_id, greatest(day, $from::DATE) AS day,
-    sum(d_orders)::BIGINT AS d_orders, sum(d_interventions)::BIGINT AS d_interventions, sum(d_complaints)::BIGINT AS d_complaints
-  FROM events WHERE day <= $last::DATE AND (day >= $from::DATE OR $full)
-  GROUP BY ALL
+  UNION ALL SELECT shop_id, day, interventions_in - interventions_out, complaints_in - complaints_out FROM seam_daily WHERE $seam
 )
-SELECT s.k, e.day, e.d_orders, e.d_interventions, e.d_complaints FROM summed e JOIN tmp_shops s ON s.shop_id = e.shop_id`;
+SELECT shop_id, greatest(day, $from::DATE) AS day, sum(d_interventions)::INTEGER AS d_interventions, sum(d_complaints)::INTEGER AS d_complaints
+FROM events WHERE day <= $last::DATE AND (day >= $from::DATE OR $full)
+GROUP BY ALL
+HAVING sum(d_interventions) <> 0 OR sum(d_complaints) <> 0`;
 
-/** Every shop on every day from $from to the last: its window counts (the base plus running sums of the deltas). */
-export const SHOP_COUNTS = `
+/**
+ * The daily counts the computation reads, as temp views: the stored days before $from and the computed ones from
+ * $from on (`stored`: false in a full rebuild and when everything is recomputed; `computed`: false when the
+ * stored counts are reused as they are). `from` is a YYYY-MM-DD checked by the caller (views take no parameters).
+ */
+export function dailyViews(from: string, stored: boolean, computed: boolean): string[] {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(from)) throw new Error(`not a day: ${from}`);
+  const part = (table: string, columns: string, tmp: string) =>
+    [stored ? `SELECT ${columns} FROM ${table}${computed ? ` WHERE day < DATE '${from}'` : ''}` : null, computed ? `SELECT ${columns} FROM ${tmp}` : null]
+      .filter((x) => x !== null)
+      .join(' UNION ALL ');
+  return [
+    `CREATE OR REPLACE TEMP VIEW tmp_orders_all AS ${part('daily_orders', 'shop_id, day, orders', 'tmp_daily_orders')}`,
+    `CREATE OR REPLACE TEMP VIEW tmp_cases_all AS ${part('daily_cases', 'shop_id, day, d_interventions, d_complaints', 'tmp_case_deltas')}`,
+  ];
+}
+
+/**
+ * The shops whose window counts are computed: those whose interventions reach $min_interventions (the lowest floor
+ * of the versions in force from $from on) on a day in range, those with a restriction in force the day before
+ * (the walk resumes them), and those lifted early in range; every shop when $all (a floor of 0, or a category
+ * mean over shop rates, which needs every shop's rate); and those at a level on $keep_day (a simulation's date). A shop's interventions on a day are the sum of its
+ * changes up to that day, so over the range they take the value carried into $from and those of its change days.
+ */
+export const CANDIDATES = `
+CREATE OR REPLACE TEMP TABLE tmp_cand AS
+WITH k AS (
+  SELECT shop_id, day, sum(d_interventions) OVER (PARTITION BY shop_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS interventions
+  FROM tmp_cases_all WHERE day <= $last::DATE
+),
+reached AS (
+  SELECT shop_id FROM k GROUP BY shop_id
+  HAVING coalesce(max(interventions) FILTER (WHERE day >= $from::DATE), -1) >= $min_interventions
+      OR coalesce(arg_max(interventions, day) FILTER (WHERE day < $from::DATE), 0) >= $min_interventions
+)
+SELECT t.k, t.shop_id, t.category_id FROM tmp_shops t
+WHERE $all
+   OR t.shop_id IN (SELECT shop_id FROM reached)
+   OR t.shop_id IN (SELECT shop_id FROM restriction_episodes
+                    WHERE NOT $full AND start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE))
+   OR t.shop_id IN (SELECT shop_id FROM decisions WHERE action = 'lift_early' AND effective_day >= $from::DATE)
+   OR t.shop_id IN (SELECT shop_id FROM queue_day WHERE day = $keep_day::DATE)`;
+
+/**
+ * The window counts of the candidate shops on every day from $from to the last: orders summed over the last W
+ * days, cases accumulated from the first day (what carries in from before the grid, then a running sum).
+ */
+export const CANDIDATE_COUNTS = `
 CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
-WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i))
-SELECT g.k, g.category_id, d.day,
-  (coalesce(b.orders, 0) + sum(coalesce(e.d_orders, 0)) OVER w)::INTEGER AS orders,
-  (coalesce(b.interventions, 0) + sum(coalesce(e.d_interventions, 0)) OVER w)::INTEGER AS interventions,
-  (coalesce(b.complaints, 0) + sum(coalesce(e.d_complaints, 0)) OVER w)::INTEGER AS complaints
-FROM tmp_shops g CROSS JOIN days d
-LEFT JOIN tmp_window_deltas e ON e.k = g.k AND e.day = d.day
-LEFT JOIN tmp_base b ON b.k = g.k
-WINDOW w AS (PARTITION BY g.k ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+WITH days AS (
+  SELECT ($from::DATE - $window::INTEGER + 1 + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + $window::INTEGER) t(i)
+),
+o AS (
+  SELECT c.k, o.day, o.orders FROM tmp_orders_all o JOIN tmp_cand c ON c.shop_id = o.shop_id
+  WHERE o.day > $from::DATE - $window::INTEGER AND o.day <= $last::DATE
+),
+x0 AS (
+  SELECT c.k, sum(x.d_interventions) AS interventions, sum(x.d_complaints) AS complaints
+  FROM tmp_cases_all x JOIN tmp_cand c ON c.shop_id = x.shop_id WHERE x.day <= $from::DATE - $window::INTEGER GROUP BY ALL
+),
+x AS (
+  SELECT c.k, x.day, x.d_interventions, x.d_complaints FROM tmp_cases_all x JOIN tmp_cand c ON c.shop_id = x.shop_id
+  WHERE x.day > $from::DATE - $window::INTEGER AND x.day <= $last::DATE
+),
+grid AS (
+  SELECT c.k, c.category_id, d.day,
+    sum(coalesce(o.orders, 0)) OVER (PARTITION BY c.k ORDER BY d.day ROWS BETWEEN $window::INTEGER - 1 PRECEDING AND CURRENT ROW) AS orders,
+    coalesce(x0.interventions, 0) + sum(coalesce(x.d_interventions, 0)) OVER (PARTITION BY c.k ORDER BY d.day ROWS UNBOUNDED PRECEDING) AS interventions,
+    coalesce(x0.complaints, 0) + sum(coalesce(x.d_complaints, 0)) OVER (PARTITION BY c.k ORDER BY d.day ROWS UNBOUNDED PRECEDING) AS complaints
+  FROM tmp_cand c CROSS JOIN days d
+  LEFT JOIN o ON o.k = c.k AND o.day = d.day
+  LEFT JOIN x ON x.k = c.k AND x.day = d.day
+  LEFT JOIN x0 ON x0.k = c.k
+)
+SELECT k, category_id, day, orders::INTEGER AS orders, interventions::INTEGER AS interventions, complaints::INTEGER AS complaints
+FROM grid WHERE day >= $from::DATE`;
 
-/** SHOP_COUNTS when $from is the last day (a new day): the base plus the day's changes, no running sum. */
-export const SHOP_COUNTS_ONE_DAY = `
-CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
-SELECT g.k, g.category_id, $from::DATE AS day,
-  (coalesce(b.orders, 0) + coalesce(e.d_orders, 0))::INTEGER AS orders,
-  (coalesce(b.interventions, 0) + coalesce(e.d_interventions, 0))::INTEGER AS interventions,
-  (coalesce(b.complaints, 0) + coalesce(e.d_complaints, 0))::INTEGER AS complaints
-FROM tmp_shops g
-LEFT JOIN tmp_window_deltas e ON e.k = g.k AND e.day = $from::DATE
-LEFT JOIN tmp_base b ON b.k = g.k`;
+/**
+ * Per category and day from $from on, from category sums (no shop-day grid): the shops, the orders of the last W
+ * days, the cases accumulated, the pooled mean, and the shops with orders in the window (each day with orders
+ * owns the days until the shop's next day with orders, at most W: disjoint spans, counted like the cases).
+ */
+export const CATEGORY_SUMS = `
+CREATE OR REPLACE TEMP TABLE tmp_category_day AS
+WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i)),
+cats AS (SELECT category_id, count(*)::INTEGER AS shops FROM tmp_shops GROUP BY ALL),
+od AS (
+  SELECT s.k, s.category_id, o.day, o.orders FROM tmp_orders_all o JOIN tmp_shops s ON s.shop_id = o.shop_id
+  WHERE o.day > $from::DATE - $window::INTEGER AND o.day <= $last::DATE AND o.orders > 0
+),
+category_orders AS (SELECT category_id, day, sum(orders) AS orders FROM od GROUP BY ALL),
+spans AS (
+  SELECT category_id, day AS enter_day,
+    least(day + $window::INTEGER, coalesce(lead(day) OVER (PARTITION BY k ORDER BY day), day + $window::INTEGER)) AS leave_day
+  FROM od
+),
+with_orders AS (
+  SELECT category_id, greatest(enter_day, $from::DATE) AS day, count(*) AS n FROM spans WHERE leave_day > $from::DATE GROUP BY ALL
+  UNION ALL
+  SELECT category_id, leave_day, -count(*) FROM spans WHERE leave_day > $from::DATE AND leave_day <= $last::DATE GROUP BY ALL
+),
+category_cases AS (
+  SELECT s.category_id, x.day, sum(x.d_interventions) AS d_interventions, sum(x.d_complaints) AS d_complaints
+  FROM tmp_cases_all x JOIN tmp_shops s ON s.shop_id = x.shop_id WHERE x.day <= $last::DATE GROUP BY ALL
+),
+sums AS (
+  SELECT c.category_id, d.day, c.shops,
+    coalesce((SELECT sum(o.orders) FROM category_orders o
+              WHERE o.category_id = c.category_id AND o.day > d.day - $window::INTEGER AND o.day <= d.day), 0)::BIGINT AS orders,
+    coalesce((SELECT sum(x.d_interventions) FROM category_cases x WHERE x.category_id = c.category_id AND x.day <= d.day), 0)::BIGINT AS interventions,
+    coalesce((SELECT sum(x.d_complaints) FROM category_cases x WHERE x.category_id = c.category_id AND x.day <= d.day), 0)::BIGINT AS complaints,
+    coalesce((SELECT sum(w.n) FROM with_orders w WHERE w.category_id = c.category_id AND w.day <= d.day), 0)::INTEGER AS shops_with_orders
+  FROM cats c CROSS JOIN days d
+)
+SELECT category_id, day, shops, orders, interventions, complaints,
+  CASE WHEN orders > 0 THEN interventions / orders END AS mean, shops_with_orders
+FROM sums`;
 
-/** The window counts from the stored metrics (a simulation with the same structural policy). */
-export const STORED_COUNTS = `
-CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
-SELECT s.k, d.category_id, d.day, d.orders, d.interventions, d.complaints
-FROM shop_day d JOIN tmp_shops s ON s.shop_id = d.shop_id WHERE d.day >= $from::DATE`;
-
-/** Per category and day: shops, pooled counts, and the category mean by the policy's method. */
+/**
+ * CATEGORY_SUMS for a category mean over shop rates: from every shop's counts (tmp_shop_counts holds every shop
+ * then), as the mean needs each shop's rate.
+ */
 export const CATEGORY_DAY = `
 CREATE OR REPLACE TEMP TABLE tmp_category_day AS
 SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orders, sum(interventions)::BIGINT AS interventions,
@@ -156,12 +226,12 @@ SELECT category_id, day, count(*)::INTEGER AS shops, sum(orders)::BIGINT AS orde
 FROM tmp_shop_counts GROUP BY category_id, day`;
 
 /**
- * The numbers of the policy version in force on each day from $from to the last (tmp_policy_periods
- * holds the versions' day ranges), and whether the day's window is complete.
+ * The numbers of the policy version in force on each day of the data (tmp_policy_periods holds the versions' day
+ * ranges), and whether the day's window is complete: stored as policy_day, which the shop-days are derived with.
  */
 export const POLICY_DAYS = `
 CREATE OR REPLACE TEMP TABLE tmp_policy_days AS
-WITH days AS (SELECT ($from::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $from::DATE, $last::DATE) + 1) t(i))
+WITH days AS (SELECT ($first::DATE + i::INTEGER) AS day FROM range(0, datediff('day', $first::DATE, $last::DATE) + 1) t(i))
 SELECT d.day, p.flag_ratio, round(p.flag_ratio * 1000000)::HUGEINT AS flag_ratio_micro, p.min_orders, p.min_interventions,
   (d.day >= $first::DATE + ($window::INTEGER - 1)) AS complete
 FROM days d JOIN tmp_policy_periods p ON d.day >= p.from_day AND d.day < p.to_day`;
@@ -247,30 +317,19 @@ FROM restriction_episodes
 WHERE start_day < $from::DATE AND (end_day IS NULL OR end_day >= $from::DATE)
 ORDER BY shop_id, start_day, CASE level WHEN 'restricted' THEN 0 ELSE 1 END`;
 
-const SHOP_DAY_ROWS = `
-SELECT s.shop_id, f.day, f.category_id, f.orders, f.interventions, f.complaints,
-  f.category_orders, f.category_interventions, f.rate, f.category_mean, f.ratio,
-  f.judged, f.complete, f.flagged, coalesce(l.consecutive_flagged, 0), coalesce(l.level, 'none'),
-  coalesce(l.run_days, 0), coalesce(l.clean_days, 0)
-FROM tmp_shop_flags f JOIN tmp_shops s ON s.k = f.k LEFT JOIN tmp_levels l ON l.k = f.k AND l.day = f.day`;
-
 /**
- * Every shop-day in range; the walk's results (tmp_levels) where it has any, level none and zeros elsewhere.
- * The days before the last are stored in shop order (k follows shop_id), so a lookup of one shop skips most
- * row groups (zone maps), and the last day after them, in shop order too (a shop's lookup then skips
- * most of that row group's segments): the last day's rows are always in the last row
- * groups (a later refresh deletes from its first day and appends), where the next day's BASE_DAY and the
- * readers of the latest day find them without reading every shop-day.
+ * The walk's results (tmp_levels: its shop-days other than level none with zero runs), by shop id, in shop and
+ * day order: a reader of one shop's days finds them in a few row groups.
  */
-export const SHOP_DAY_BEFORE_LAST = `
-INSERT INTO shop_day ${SHOP_DAY_ROWS}
-WHERE f.day < $last::DATE
-ORDER BY f.k, f.day`;
+export const PERSIST_LEVELS = `
+INSERT INTO shop_levels
+SELECT s.shop_id, l.day, l.level, l.run_days, l.clean_days, l.consecutive_flagged
+FROM tmp_levels l JOIN tmp_shops s ON s.k = l.k
+ORDER BY s.shop_id, l.day`;
 
-export const SHOP_DAY_LAST = `
-INSERT INTO shop_day ${SHOP_DAY_ROWS}
-WHERE f.day = $last::DATE
-ORDER BY f.k`;
+/** The policy's numbers on every day of the data, with the category mean's method (the flag test depends on it). */
+export const PERSIST_POLICY_DAY = `
+INSERT INTO policy_day SELECT day, flag_ratio, flag_ratio_micro, min_orders, min_interventions, complete, $method FROM tmp_policy_days ORDER BY day`;
 
 /**
  * The flagged queue's table: the shop-days in range whose level is not none (a small share of shop_day).

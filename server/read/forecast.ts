@@ -337,7 +337,7 @@ async function readForecast(
 ): Promise<{ forecast: Omit<Forecast, 'categoryComparable' | 'minPeerShops'>; otherShopsWithOrders: number } | null> {
   const active = schedule.active;
   const from = addDays(date, -(active.windowDays - 1));
-  // The shop's days up to the date in one pass over shop_day: the level walk's history, and on the date's own
+  // The shop's days up to the date in one pass (shop_days): the level walk's history, and on the date's own
   // row (the last, when the shop has one) the window counts of the shop and its category and the category's
   // shops with orders (category_day, for the small-category rule).
   // The hot statements are prepared once per connection (one text each, or one per count basis).
@@ -356,8 +356,9 @@ async function readForecast(
     conn,
     `SELECT strftime(d.day, '%Y-%m-%d') AS day, d.flagged, d.orders, d.interventions, d.rate, d.category_mean, d.ratio,
        d.category_orders, d.category_interventions, c.shops_with_orders
-     FROM shop_day d LEFT JOIN category_day c ON c.category_id = d.category_id AND c.day = d.day AND c.day = $date::DATE
-     WHERE d.shop_id = $shopId AND d.day <= $date::DATE ORDER BY d.day`,
+     FROM shop_days($shopId, DATE '0001-01-01', $date::DATE) d
+     LEFT JOIN category_day c ON c.category_id = d.category_id AND c.day = d.day AND c.day = $date::DATE
+     ORDER BY d.day`,
     { shopId, date },
   );
   const last = history[history.length - 1];
@@ -375,7 +376,7 @@ async function readForecast(
               WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
              (SELECT count(*) FROM shop_day o
               WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
-           FROM shop_day d WHERE d.shop_id = $shopId AND d.day = $date::DATE`,
+           FROM shop_days($shopId, $date::DATE, $date::DATE) d`,
           { shopId, date },
         )
       : {

@@ -89,7 +89,7 @@ export async function shopGoods(conn: DuckDBConnection, schedule: PolicySchedule
       conn,
       `SELECT category_id AS "categoryId", orders, interventions, category_orders AS "categoryOrders",
          category_interventions AS "categoryInterventions", complete
-       FROM shop_day WHERE shop_id = $shopId AND day = $date::DATE`,
+       FROM shop_days($shopId, $date::DATE, $date::DATE)`,
       { shopId, date },
     )
   )[0];

@@ -21,8 +21,8 @@ export async function otherShopsWithOrders(conn: DuckDBConnection, shopId: strin
   const row = await queryOne<{ n: number }>(
     conn,
     `SELECT (c.shops_with_orders - (me.orders > 0)::INTEGER)::INTEGER AS n
-     FROM shop_day me JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day
-     WHERE me.shop_id = $shopId AND me.day = $date::DATE AND c.day = $date::DATE`,
+     FROM shop_days($shopId, $date::DATE, $date::DATE) me JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day
+     WHERE c.day = $date::DATE`,
     { shopId, date },
   );
   return row?.n ?? 0;
@@ -33,8 +33,8 @@ export async function otherShopsWithOrdersByDay(conn: DuckDBConnection, shopId: 
   const rows = await queryRows<{ day: string; n: number }>(
     conn,
     `SELECT strftime(me.day, '%Y-%m-%d') AS day, (coalesce(c.shops_with_orders, 0) - (me.orders > 0)::INTEGER)::INTEGER AS n
-     FROM shop_day me LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE
-     WHERE me.shop_id = $shopId AND me.day BETWEEN $from::DATE AND $to::DATE`,
+     FROM shop_days($shopId, $from::DATE, $to::DATE) me
+     LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE`,
     { shopId, from, to },
   );
   return new Map(rows.map((r) => [r.day, r.n]));

@@ -99,7 +99,7 @@ function toShopMetrics(row: ShopDayRow, restrictions: ShopMetrics['restrictions'
  * (with exemptions) and the policy version of the day. The date defaults to the last day with data;
  * null when the shop is unknown or the date is outside the data (the caller says which).
  */
-function shopMetricsSql(shopFilter: string): string {
+function shopMetricsSql(shopDays: string, shopFilter: string): string {
   return `
 WITH r AS (SELECT first_day, last_day, window_days FROM data_range),
 target AS (SELECT coalesce($date::DATE, (SELECT last_day FROM r)) AS day)
@@ -117,12 +117,16 @@ SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categ
                WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) e
          WHERE e.shop_id = d.shop_id AND e.start_day <= d.day AND (e.end_day IS NULL OR e.end_day > d.day)) c
   )::VARCHAR AS restrictions
-FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id, r, target t
+FROM ${shopDays} d JOIN shops s ON s.shop_id = d.shop_id, r, target t
 WHERE ${shopFilter} d.day = t.day AND t.day BETWEEN r.first_day AND r.last_day`;
 }
 
-const SHOP_METRICS = shopMetricsSql('d.shop_id = $shopId AND s.shop_id = $shopId AND');
-const ALL_SHOP_METRICS = shopMetricsSql('');
+// One shop: its days from the macro (server/db/views.ts), a few row groups; every shop: the view.
+const SHOP_METRICS = shopMetricsSql(
+  'shop_days($shopId, coalesce($date::DATE, (SELECT last_day FROM data_range)), coalesce($date::DATE, (SELECT last_day FROM data_range)))',
+  's.shop_id = $shopId AND',
+);
+const ALL_SHOP_METRICS = shopMetricsSql('shop_day', '');
 
 type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string | null };
 

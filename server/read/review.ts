@@ -196,7 +196,7 @@ export async function reviewedQueue(
 
 /** The shop's queue entry on the last day with data, as GET /api/shops/:shopId/review answers it (review null: not in the queue). */
 export async function shopReview(conn: DuckDBConnection, range: DataRangeRow, shopId: string, serviceDays: number): Promise<ShopReview> {
-  const level = await queryRows<{ level: ShopReview['level'] }>(conn, 'SELECT level FROM shop_day WHERE shop_id = $shopId AND day = $day::DATE', {
+  const level = await queryRows<{ level: ShopReview['level'] }>(conn, 'SELECT level FROM shop_days($shopId, $day::DATE, $day::DATE)', {
     shopId,
     day: range.last,
   });

@@ -9,7 +9,7 @@ import type { DataRangeRow } from './queries.js';
 type Gated<T> = Omit<T, 'categoryComparable' | 'minPeerShops'>;
 
 /**
- * The day a case counts on, as the metric engine places it (sql.ts windowDeltas): the day it was opened,
+ * The day a case counts on, as the metric engine places it (sql.ts caseDeltas): the day it was opened,
  * or under order_paid the day its order was paid (NULL when the order is not in the data: it counts
  * nowhere). A case table \`c\` LEFT JOINed to orders \`o\` on the order id; the join only under order_paid.
  */
@@ -47,7 +47,7 @@ export function addDays(day: string, n: number): string {
 }
 
 /**
- * The trend, and with it from the same pass over shop_day the other shops of the category with orders in
+ * The trend, and with it from the same pass over the shop's days (shop_days, server/db/views.ts) the other shops of the category with orders in
  * the window of each day (privacy.ts otherShopsWithOrdersByDay: a day of the shop's without a category_day
  * row counts 0; category_day has one row per category and day).
  */
@@ -63,8 +63,9 @@ export async function shopTrendWithOthers(
     conn,
     `SELECT strftime(me.day, '%Y-%m-%d') AS date, me.orders, me.interventions, me.complaints, me.rate, me.category_mean AS "categoryMean", me.ratio,
        me.judged, me.flagged, me.level, (coalesce(c.shops_with_orders, 0) - (me.orders > 0)::INTEGER)::INTEGER AS "otherShopsWithOrders"
-     FROM shop_day me LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE
-     WHERE me.shop_id = $shopId AND me.day BETWEEN $from::DATE AND $to::DATE ORDER BY me.day`,
+     FROM shop_days($shopId, $from::DATE, $to::DATE) me
+     LEFT JOIN category_day c ON c.category_id = me.category_id AND c.day = me.day AND c.day BETWEEN $from::DATE AND $to::DATE
+     ORDER BY me.day`,
     { shopId, from, to },
   );
   const othersByDay = new Map<string, number>();
@@ -232,7 +233,7 @@ export function peersOf(shopId: string, date: string, rows: readonly PeerRow[]):
 export async function shopHistory(conn: DuckDBConnection, shopId: string): Promise<Omit<History, 'decisions'>> {
   const days = await queryRows<{ day: string; level: History['periods'][number]['level'] }>(
     conn,
-    "SELECT strftime(day, '%Y-%m-%d') AS day, level FROM shop_day WHERE shop_id = $shopId ORDER BY day",
+    "SELECT strftime(day, '%Y-%m-%d') AS day, level FROM shop_days($shopId, DATE '0001-01-01', DATE '9999-12-31') ORDER BY day",
     { shopId },
   );
   const periods: History['periods'] = [];
