@@ -94,12 +94,13 @@ describe('TokenVerifier', () => {
 
   it('verifies a token once and answers it from the cache until its expiry, never after', async () => {
     const verifier = new TokenVerifier(secret, 100);
-    const token = await signToken(secret, { role: 'seller', shops: ['A'], subject: 'amy' }, '1s');
+    // exp is in whole seconds (iat rounded down + 3): 2 to 3 s from now, never already past as a 1 s token could be.
+    const token = await signToken(secret, { role: 'seller', shops: ['A'], subject: 'amy' }, '3s');
     expect(await verifier.verify(token)).toEqual({ subject: 'amy', role: 'seller', shops: ['A'] });
     expect(verifier.size).toBe(1);
     const cached = await verifier.verify(token);
     expect(await verifier.verify(token)).toBe(cached); // the cached answer itself, not a new verification
-    await new Promise((r) => setTimeout(r, 2100)); // past exp: the cache drops it and jose refuses it
+    await new Promise((r) => setTimeout(r, 3100)); // past exp: the cache drops it and jose refuses it
     await expect(verifier.verify(token)).rejects.toThrow('the token has expired');
     expect(verifier.size).toBe(0);
   });

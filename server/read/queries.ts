@@ -126,7 +126,8 @@ const SHOP_METRICS = shopMetricsSql(
   'shop_days($shopId, coalesce($date::DATE, (SELECT last_day FROM data_range)), coalesce($date::DATE, (SELECT last_day FROM data_range)))',
   's.shop_id = $shopId AND',
 );
-const ALL_SHOP_METRICS = shopMetricsSql('shop_day', '');
+// The day's shop-days first, as their own table: a filter on a subquery's day would not reach the view's days.
+const ALL_SHOP_METRICS = shopMetricsSql('(SELECT * FROM shop_day WHERE day = $day::DATE)', '');
 
 type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string | null };
 
@@ -151,7 +152,9 @@ export async function shopMetricsOn(conn: DuckDBConnection, shopId: string, date
 
 /** Every shop's metrics on the last day with data (what most requests ask for), in one query. */
 export async function latestShopMetrics(conn: DuckDBConnection): Promise<ShopMetrics[]> {
-  return (await queryRows<ShopMetricsRow>(conn, ALL_SHOP_METRICS, { date: null })).map(toMetrics);
+  const range = await dataRange(conn);
+  if (!range) return [];
+  return (await queryRows<ShopMetricsRow>(conn, ALL_SHOP_METRICS, { date: range.last, day: range.last })).map(toMetrics);
 }
 
 // Sort keys come from this whitelist only; never from the request text.
