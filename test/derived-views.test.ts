@@ -72,4 +72,21 @@ describe('shop-days derived on read', () => {
     expect(stored.levelRows).toBeLessThan(stored.shops * stored.days * 0.2);
     expect(stored.caseRows).toBeLessThan(stored.shops * stored.days * 0.2);
   });
+
+  it('a store without policy_day (a database migrated from before the sparse engine) is rebuilt whole, whatever day a batch asks from', async () => {
+    const out = tempDir('iw-derived-');
+    await generateDemo({ shops: 60, days: 50, seed: 3, end: '2026-11-20', out });
+    const { db } = await openTempDb({ memory: true });
+    await ingest(db, [out]);
+    const before = await db.read((conn) => queryRows(conn, `SELECT ${COLUMNS} FROM shop_day ORDER BY shop_id, day`));
+    await db.write(async (conn) => {
+      await conn.run('DELETE FROM policy_day');
+      await conn.run('DELETE FROM shop_levels');
+      await conn.run('DELETE FROM daily_cases');
+    });
+    const summary = await db.write((conn) => refreshMetrics(conn, { from: '2026-11-19' }));
+    const range = await db.read((conn) => queryRows<{ first: string }>(conn, "SELECT strftime(first_day, '%Y-%m-%d') AS first FROM data_range"));
+    expect(summary.from).toBe(range[0].first);
+    expect(await db.read((conn) => queryRows(conn, `SELECT ${COLUMNS} FROM shop_day ORDER BY shop_id, day`))).toEqual(before);
+  });
 });

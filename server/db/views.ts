@@ -18,7 +18,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  * interventions, complaints), with the category figures, the policy's numbers and the walk's results of the
  * day. The flag test is the pipeline's (shopFlags in server/pipeline/sql.ts): pooled means compare integers.
  */
-function shopDayColumns(counts: string): string {
+function shopDayColumns(counts: string, levels = 'shop_levels'): string {
   return `
 SELECT g.shop_id, g.day, g.category_id, g.orders, g.interventions, g.complaints,
   c.orders AS category_orders, c.interventions AS category_interventions,
@@ -34,7 +34,7 @@ SELECT g.shop_id, g.day, g.category_id, g.orders, g.interventions, g.complaints,
 FROM (SELECT *, CASE WHEN orders > 0 THEN interventions / orders END AS rate FROM ${counts}) g
 JOIN category_day c ON c.category_id = g.category_id AND c.day = g.day
 JOIN policy_day p ON p.day = g.day
-LEFT JOIN shop_levels l ON l.shop_id = g.shop_id AND l.day = g.day`;
+LEFT JOIN ${levels} l ON l.shop_id = g.shop_id AND l.day = g.day`;
 }
 
 /** Every shop on every day of the data: window counts as sums over the stored days (policy_day holds the days). */
@@ -52,9 +52,10 @@ CREATE OR REPLACE VIEW shop_day AS ${shopDayColumns(`(
  * day of the data, a few hundred rows at most), so a trend or a day's metrics read a few row groups.
  */
 const MACRO = `
-CREATE OR REPLACE MACRO shop_days(sid, d0, d1) AS TABLE ${shopDayColumns(`(
-  SELECT sid AS shop_id, day, (SELECT category_id FROM shops WHERE shop_id = sid) AS category_id,
-    orders::INTEGER AS orders, interventions::INTEGER AS interventions, complaints::INTEGER AS complaints
+CREATE OR REPLACE MACRO shop_days(sid, d0, d1) AS TABLE ${shopDayColumns(
+  `(
+  SELECT sid AS shop_id, w.day, s.category_id,
+    w.orders::INTEGER AS orders, w.interventions::INTEGER AS interventions, w.complaints::INTEGER AS complaints
   FROM (
     SELECT d.day,
       sum(coalesce(o.orders, 0)) OVER (ORDER BY d.day ROWS BETWEEN d.window_days - 1 PRECEDING AND CURRENT ROW) AS orders,
@@ -64,7 +65,11 @@ CREATE OR REPLACE MACRO shop_days(sid, d0, d1) AS TABLE ${shopDayColumns(`(
     LEFT JOIN (SELECT day, orders FROM daily_orders WHERE shop_id = sid AND day <= d1::DATE) o ON o.day = d.day
     LEFT JOIN (SELECT day, d_interventions, d_complaints FROM daily_cases WHERE shop_id = sid AND day <= d1::DATE) x ON x.day = d.day
   ) w
-  WHERE day >= d0::DATE AND EXISTS (SELECT 1 FROM shops WHERE shop_id = sid))`)}`;
+  -- An unknown shop has no row here, so no days.
+  JOIN (SELECT category_id FROM shops WHERE shop_id = sid) s ON true
+  WHERE w.day >= d0::DATE)`,
+  '(SELECT * FROM shop_levels WHERE shop_id = sid)',
+)}`;
 
 /** (Re)creates the derived view and macro: after the migrations, at every start. */
 export async function createDerivedViews(conn: DuckDBConnection): Promise<void> {
