@@ -47,6 +47,9 @@ describe('shop-days derived on read', () => {
     ]);
     expect(inside.length).toBe(31);
     expect(inside).toEqual(fromView);
+    // A NULL bound gives no days, as the view's day filter does.
+    expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days('S00007', DATE '0001-01-01', NULL::DATE)"))).toEqual([]);
+    expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days('S00007', NULL::DATE, DATE '9999-12-31')"))).toEqual([]);
     // An unknown shop has no days.
     expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days('nobody', DATE '0001-01-01', DATE '9999-12-31')"))).toEqual([]);
   });

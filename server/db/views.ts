@@ -61,7 +61,9 @@ CREATE OR REPLACE MACRO shop_days(sid, d0, d1) AS TABLE ${shopDayColumns(
       sum(coalesce(o.orders, 0)) OVER (ORDER BY d.day ROWS BETWEEN d.window_days - 1 PRECEDING AND CURRENT ROW) AS orders,
       sum(coalesce(x.d_interventions, 0)) OVER (ORDER BY d.day ROWS UNBOUNDED PRECEDING) AS interventions,
       sum(coalesce(x.d_complaints, 0)) OVER (ORDER BY d.day ROWS UNBOUNDED PRECEDING) AS complaints
-    FROM (SELECT unnest(generate_series(first_day, least(d1::DATE, last_day), INTERVAL 1 DAY))::DATE AS day, window_days FROM data_range) d
+    -- least() would skip a NULL bound: no bound, no days (as the view's day filter).
+    FROM (SELECT unnest(generate_series(first_day, CASE WHEN d1 IS NOT NULL THEN least(d1::DATE, last_day) END, INTERVAL 1 DAY))::DATE AS day,
+            window_days FROM data_range) d
     LEFT JOIN (SELECT day, orders FROM daily_orders WHERE shop_id = sid AND day <= d1::DATE) o ON o.day = d.day
     LEFT JOIN (SELECT day, d_interventions, d_complaints FROM daily_cases WHERE shop_id = sid AND day <= d1::DATE) x ON x.day = d.day
   ) w
