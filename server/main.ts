@@ -81,7 +81,7 @@ export async function signInLines(db: Database, secret: Uint8Array, base: string
   const shop = await db.read((conn) =>
     queryOne<{ shop_id: string; level: string }>(
       conn,
-      `SELECT shop_id, level FROM shop_day WHERE day = (SELECT last_day FROM data_range)
+      `SELECT shop_id, level FROM shop_days_on((SELECT last_day FROM data_range))
        ORDER BY CASE level WHEN 'severe' THEN 0 WHEN 'restricted' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, ratio DESC NULLS LAST, shop_id LIMIT 1`,
     ),
   );

@@ -36,6 +36,15 @@ describe('shop-days derived on read', () => {
       // Every shop on every day of the data, once.
       expect(view.length).toBe(shops.length * days[0].n);
       expect(macro).toEqual(view);
+      // And day by day, every shop of the day (shop_days_on).
+      const byDay = await db.read(async (conn) => {
+        const rows: unknown[] = [];
+        const dayList = await queryRows<{ day: string }>(conn, "SELECT strftime(day, '%Y-%m-%d') AS day FROM policy_day ORDER BY day");
+        for (const { day } of dayList) rows.push(...(await queryRows(conn, `SELECT ${COLUMNS} FROM shop_days_on($day::DATE)`, { day })));
+        return rows;
+      });
+      const key = (r: unknown) => `${(r as { shop_id: string }).shop_id}|${String((r as { day: unknown }).day)}`;
+      expect([...byDay].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(view);
       // Some of them flagged and at a level, so that the comparison covers the walk's columns too.
       expect(view.filter((r) => (r as { level: string }).level !== 'none').length).toBeGreaterThan(0);
     }
@@ -47,6 +56,9 @@ describe('shop-days derived on read', () => {
     ]);
     expect(inside.length).toBe(31);
     expect(inside).toEqual(fromView);
+    // A day outside the data has no shop-days.
+    expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days_on(DATE '2020-01-01')"))).toEqual([]);
+    expect(await db.read((conn) => queryRows(conn, 'SELECT * FROM shop_days_on(NULL::DATE)'))).toEqual([]);
     // A NULL bound gives no days, as the view's day filter does.
     expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days('S00007', DATE '0001-01-01', NULL::DATE)"))).toEqual([]);
     expect(await db.read((conn) => queryRows(conn, "SELECT * FROM shop_days('S00007', NULL::DATE, DATE '9999-12-31')"))).toEqual([]);

@@ -209,8 +209,7 @@ export async function produceEvents(conn: DuckDBConnection): Promise<void> {
          FULL JOIN (SELECT shop_id, level FROM queue_day WHERE day = $before::DATE) y USING (shop_id)
          WHERE t.shop_id IS NULL OR y.shop_id IS NULL)
        SELECT t.shop_id AS "shopId", s.shop_name AS "shopName", t.level, m.from_level AS "from", t.rate, t.ratio
-       FROM shop_day t JOIN moved m ON m.shop_id = t.shop_id LEFT JOIN shops s ON s.shop_id = t.shop_id
-       WHERE t.day = $day::DATE AND t.shop_id IN (SELECT shop_id FROM moved)
+       FROM shop_days_on($day::DATE) t JOIN moved m ON m.shop_id = t.shop_id LEFT JOIN shops s ON s.shop_id = t.shop_id
        ORDER BY t.ratio DESC NULLS LAST, t.shop_id`,
       { day, before },
     );

@@ -133,7 +133,7 @@ async function demoSellerShop(db: Database): Promise<string | null> {
   const row = await db.read((conn) =>
     queryOne<{ shop_id: string }>(
       conn,
-      `SELECT shop_id FROM shop_day WHERE day = (SELECT last_day FROM data_range)
+      `SELECT shop_id FROM shop_days_on((SELECT last_day FROM data_range))
        ORDER BY CASE level WHEN 'severe' THEN 0 WHEN 'restricted' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, ratio DESC NULLS LAST, shop_id LIMIT 1`,
     ),
   );

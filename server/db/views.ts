@@ -73,8 +73,28 @@ CREATE OR REPLACE MACRO shop_days(sid, d0, d1) AS TABLE ${shopDayColumns(
   '(SELECT * FROM shop_levels WHERE shop_id = sid)',
 )}`;
 
-/** (Re)creates the derived view and macro: after the migrations, at every start. */
+/**
+ * Every shop on one day d: the window's orders summed over the W days up to d (one pass over those days of
+ * daily_orders, grouped by shop), the cases accumulated up to d. For the readers of a whole day (the latest
+ * day in memory, the categories, an activation's levels, a category's peers on a date).
+ */
+const DAY_MACRO = `
+CREATE OR REPLACE MACRO shop_days_on(d) AS TABLE ${shopDayColumns(
+  `(
+  SELECT s.shop_id, d::DATE AS day, s.category_id,
+    coalesce(o.orders, 0)::INTEGER AS orders, coalesce(x.interventions, 0)::INTEGER AS interventions,
+    coalesce(x.complaints, 0)::INTEGER AS complaints
+  FROM shops s
+  LEFT JOIN (SELECT shop_id, sum(orders) AS orders FROM daily_orders
+             WHERE day > d::DATE - (SELECT window_days FROM data_range) AND day <= d::DATE GROUP BY shop_id) o ON o.shop_id = s.shop_id
+  LEFT JOIN (SELECT shop_id, sum(d_interventions) AS interventions, sum(d_complaints) AS complaints FROM daily_cases
+             WHERE day <= d::DATE GROUP BY shop_id) x ON x.shop_id = s.shop_id)`,
+  '(SELECT * FROM shop_levels WHERE day = d::DATE)',
+)}`;
+
+/** (Re)creates the derived view and macros: after the migrations, at every start. */
 export async function createDerivedViews(conn: DuckDBConnection): Promise<void> {
   await conn.run(VIEW);
   await conn.run(MACRO);
+  await conn.run(DAY_MACRO);
 }

@@ -178,7 +178,7 @@ export async function listAppeals(
        d.consecutive_flagged AS "consecutiveFlaggedDays"
      FROM (SELECT ${APPEAL_COLUMNS}, shop_id AS sid, created_at AS filed_at FROM appeals) a
      JOIN shops s ON s.shop_id = a.sid
-     LEFT JOIN shop_day d ON d.shop_id = a.sid AND d.day = (SELECT last_day FROM data_range)
+     LEFT JOIN shop_days_on((SELECT last_day FROM data_range)) d ON d.shop_id = a.sid
      WHERE ($state::VARCHAR IS NULL OR a.state = $state) AND ($shops::VARCHAR[] IS NULL OR list_contains($shops::VARCHAR[], a.sid))
        AND ($categoryId::VARCHAR IS NULL OR s.category_id = $categoryId)
      ORDER BY CASE WHEN $oldest THEN a.id END ASC, a.id DESC LIMIT 1000`,

@@ -13,8 +13,7 @@ export async function levelsOn(conn: DuckDBConnection, date: string): Promise<Ma
     conn,
     `SELECT d.shop_id AS "shopId", s.shop_name AS "shopName", d.category_id AS "categoryId",
        coalesce(c.category_name, d.category_id) AS "categoryName", d.level
-     FROM shop_day d JOIN shops s ON s.shop_id = d.shop_id LEFT JOIN categories c ON c.category_id = d.category_id
-     WHERE d.day = $date::DATE`,
+     FROM shop_days_on($date::DATE) d JOIN shops s ON s.shop_id = d.shop_id LEFT JOIN categories c ON c.category_id = d.category_id`,
     { date },
   );
   return new Map(rows.map((r) => [r.shopId, r]));

@@ -14,7 +14,7 @@ export async function categoriesOn(conn: DuckDBConnection, date: string): Promis
          count(*) FILTER (WHERE level = 'warning')::INTEGER AS warning,
          count(*) FILTER (WHERE level = 'restricted')::INTEGER AS restricted,
          count(*) FILTER (WHERE level = 'severe')::INTEGER AS severe
-       FROM shop_day WHERE day = $date::DATE GROUP BY category_id)
+       FROM shop_days_on($date::DATE) GROUP BY category_id)
      SELECT c.category_id AS "categoryId", coalesce(k.category_name, c.category_id) AS "categoryName", k.parent_id AS "parentId",
        p.category_name AS "parentName", c.shops, per.judged_shops AS "judgedShops", c.orders, c.interventions, c.complaints, c.mean,
        per.median_rate AS "medianRate", per.p90_rate AS "p90Rate", per.warning, per.restricted, per.severe

@@ -372,10 +372,10 @@ async function readForecast(
       ? await queryOne<TodayRow>(
           conn,
           `SELECT d.orders, d.interventions, d.category_orders, d.category_interventions,
-             (SELECT sum(o.interventions / o.orders) FROM shop_day o
-              WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
-             (SELECT count(*) FROM shop_day o
-              WHERE o.category_id = d.category_id AND o.day = d.day AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
+             (SELECT sum(o.interventions / o.orders) FROM shop_days_on($date::DATE) o
+              WHERE o.category_id = d.category_id AND o.shop_id <> d.shop_id AND o.orders > 0) AS other_rate_sum,
+             (SELECT count(*) FROM shop_days_on($date::DATE) o
+              WHERE o.category_id = d.category_id AND o.shop_id <> d.shop_id AND o.orders > 0)::INTEGER AS other_shops
            FROM shop_days($shopId, $date::DATE, $date::DATE) d`,
           { shopId, date },
         )

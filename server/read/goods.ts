@@ -98,8 +98,8 @@ export async function shopGoods(conn: DuckDBConnection, schedule: PolicySchedule
   if (policy.categoryMean === 'mean_of_shop_rates') {
     const rows = await queryRows<{ rate: number }>(
       conn,
-      `SELECT interventions / orders AS rate FROM shop_day
-       WHERE category_id = $categoryId AND day = $date::DATE AND shop_id <> $shopId AND orders > 0`,
+      `SELECT interventions / orders AS rate FROM shop_days_on($date::DATE)
+       WHERE category_id = $categoryId AND shop_id <> $shopId AND orders > 0`,
       { categoryId: base.categoryId, date, shopId },
     );
     otherRates = rows.map((r) => Number(r.rate));

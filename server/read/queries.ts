@@ -1,4 +1,5 @@
-// Read-side queries: each reads precomputed rows (shop_day, category_day, restriction_episodes).
+// Read-side queries: each reads stored rows (category_day, queue_day, restriction_episodes) and the shop-days
+// derived from them (shop_day, shop_days, shop_days_on: server/db/views.ts).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryPrepared, queryRows } from '../db/database.js';
 import type { FlaggedQuery, ShopMetrics } from '../contracts/metrics.js';
@@ -126,8 +127,8 @@ const SHOP_METRICS = shopMetricsSql(
   'shop_days($shopId, coalesce($date::DATE, (SELECT last_day FROM data_range)), coalesce($date::DATE, (SELECT last_day FROM data_range)))',
   's.shop_id = $shopId AND',
 );
-// The day's shop-days first, as their own table: a filter on a subquery's day would not reach the view's days.
-const ALL_SHOP_METRICS = shopMetricsSql('(SELECT * FROM shop_day WHERE day = $day::DATE)', '');
+// Every shop of the day: one pass over the window's days (shop_days_on).
+const ALL_SHOP_METRICS = shopMetricsSql('shop_days_on($day::DATE)', '');
 
 type ShopMetricsRow = ShopDayRow & { policyVersion: string; restrictions: string | null };
 

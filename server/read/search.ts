@@ -22,10 +22,11 @@ export async function searchShops(conn: DuckDBConnection, text: string, limit: n
        FROM shops s
        WHERE contains(lower(s.shop_id), lower($q::VARCHAR)) OR contains(lower(s.shop_name), lower($q::VARCHAR)))
      SELECT m.shop_id AS "shopId", m.shop_name AS "shopName", m.category_id AS "categoryId", c.category_name AS "categoryName",
-       d.level, m.rank::INTEGER AS rank
+       -- Every shop has a shop-day on the last day once there is data; queue_day holds those at a level other than none.
+       CASE WHEN (SELECT last_day FROM data_range LIMIT 1) IS NOT NULL THEN coalesce(d.level, 'none') END AS level, m.rank::INTEGER AS rank
      FROM m
      LEFT JOIN categories c ON c.category_id = m.category_id
-     LEFT JOIN shop_day d ON d.shop_id = m.shop_id AND d.day = (SELECT last_day FROM data_range LIMIT 1)
+     LEFT JOIN queue_day d ON d.shop_id = m.shop_id AND d.day = (SELECT last_day FROM data_range LIMIT 1)
      ORDER BY m.rank, lower(m.shop_id), m.shop_id
      LIMIT $limit`,
     { q, limit },

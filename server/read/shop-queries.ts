@@ -188,12 +188,12 @@ export interface PeerRow {
   category_mean: number | null;
 }
 
-/** The shops of the shop's category on a date (the shop among them), from shop_day. */
+/** The shops of the shop's category on a date (the shop among them), from that day's shop-days. */
 export async function peerRows(conn: DuckDBConnection, shopId: string, date: string): Promise<PeerRow[]> {
   return queryRows<PeerRow>(
     conn,
-    `SELECT shop_id, category_id, rate, judged, category_mean FROM shop_day
-     WHERE day = $date::DATE AND category_id = (SELECT category_id FROM shops WHERE shop_id = $shopId)`,
+    `SELECT shop_id, category_id, rate, judged, category_mean FROM shop_days_on($date::DATE)
+     WHERE category_id = (SELECT category_id FROM shops WHERE shop_id = $shopId)`,
     { shopId, date },
   );
 }
