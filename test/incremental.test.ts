@@ -7,6 +7,9 @@ import { queryRows } from '../server/db/database.js';
 import { refreshMetrics } from '../server/pipeline/refresh.js';
 import { DEFAULT_POLICY, type Policy } from '../server/policy/policy.js';
 import { activatePolicy } from '../server/policy/store.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateDemo } from '../server/generate/demo.js';
 import { HEADERS, addDays, ingest, openTempDb, rng, tempDir, writeCsv } from './helpers.js';
 
 // A policy with low floors and short runs, so small data sets reach every level and lift often.
@@ -33,6 +36,11 @@ async function state(db: Database): Promise<Record<string, unknown[]>> {
     daily_orders: 'SELECT * FROM daily_orders ORDER BY ALL',
     range: 'SELECT first_day, last_day, policy_version FROM data_range',
     queue_day: 'SELECT * FROM queue_day ORDER BY shop_id, day',
+    // What the shop-days are derived from (server/db/views.ts), and the last day's counts a new day starts from.
+    daily_cases: 'SELECT * FROM daily_cases ORDER BY ALL',
+    shop_levels: 'SELECT * FROM shop_levels ORDER BY ALL',
+    policy_day: 'SELECT * FROM policy_day ORDER BY ALL',
+    shop_last: 'SELECT * FROM shop_last ORDER BY ALL',
   };
   const out: Record<string, unknown[]> = {};
   for (const [k, sql] of Object.entries(q)) out[k] = await db.read((conn) => queryRows(conn, sql));
@@ -261,5 +269,75 @@ describe('incremental refresh = full rebuild', () => {
     const shop = await ingest(db, [writeCsv(d2, 'shops.csv', HEADERS.shops, [['B', '乙店', 'C1']])]);
     expect(shop.refresh?.from).toBe('2026-09-01');
     await db.close();
+  });
+
+  it('a new day after the last one starts from the stored last day’s counts, and equals a full rebuild', async () => {
+    // The demo's files, loaded up to five days before the end, then a day at a time: that day's orders and the cases
+    // opened on it (the day in the platform's zone, Asia/Shanghai, UTC+8 all year; a time without an offset is in it).
+    const out = tempDir('iw-newday-');
+    await generateDemo({ shops: 80, days: 45, seed: 21, end: '2026-11-20', out });
+    const lines = (file: string) => fs.readFileSync(path.join(out, file), 'utf8').trimEnd().split('\n');
+    const [orderHeader, ...orderRows] = lines('orders.csv');
+    const [caseHeader, ...caseRows] = lines('interventions.csv');
+    const dayOf = (row: string, column: number) => {
+      const text = row.split(',')[column].replace(' ', 'T');
+      const instant = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(text) ? text : `${text}+08:00`);
+      return new Date(instant + 8 * 3_600_000).toISOString().slice(0, 10);
+    };
+    const split = (rows: string[], column: number, test: (day: string) => boolean) => rows.filter((r) => test(dayOf(r, column)));
+    const dir = tempDir('iw-newday-batches-');
+    const write = (name: string, header: string, rows: string[]) => {
+      fs.writeFileSync(path.join(dir, name), [header, ...rows].join('\n') + '\n');
+      return path.join(dir, name);
+    };
+    const start = '2026-11-16';
+    const base = [
+      path.join(out, 'categories.csv'),
+      path.join(out, 'shops.csv'),
+      path.join(out, 'goods.csv'),
+      write(
+        'orders.csv',
+        orderHeader,
+        split(orderRows, 2, (d) => d < start),
+      ),
+      write(
+        'interventions.csv',
+        caseHeader,
+        split(caseRows, 3, (d) => d < start),
+      ),
+    ];
+    const { db: incremental } = await openTempDb({ memory: true });
+    const { db: full } = await openTempDb({ memory: true });
+    try {
+      for (const db of [incremental, full]) expect((await ingest(db, base)).rejected).toBe(0);
+      let newDays = 0;
+      for (let day = start; day <= '2026-11-20'; day = addDays(day, 1)) {
+        const files = [
+          write(
+            `orders-${day}.csv`,
+            orderHeader,
+            split(orderRows, 2, (d) => d === day),
+          ),
+          write(
+            `interventions-${day}.csv`,
+            caseHeader,
+            split(caseRows, 3, (d) => d === day),
+          ),
+        ];
+        const a = await ingest(incremental, files);
+        expect([a.rejected, a.refresh?.from, a.refresh?.newDay]).toEqual([0, day, true]);
+        newDays++;
+        await ingest(full, files);
+        await full.write((conn) => refreshMetrics(conn, { from: null }));
+        const [got, want] = [await state(incremental), await state(full)];
+        for (const key of Object.keys(want)) expect(got[key], `${day}, ${key}`).toEqual(want[key]);
+      }
+      expect(newDays).toBe(5);
+      // Some shop is at a level on the last day, so the comparison covers the walk from a new day.
+      expect((await state(incremental)).queue_day.length).toBeGreaterThan(0);
+    } finally {
+      await incremental.close();
+      await full.close();
+    }
   });
 });

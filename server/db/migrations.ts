@@ -158,6 +158,12 @@ const MIGRATIONS: string[] = [
     consecutive_flagged INTEGER NOT NULL);
   DROP TABLE shop_day;
   `,
+  // 11: every shop's window counts on the last day (server/pipeline/sql.ts ONE_DAY_COUNTS): a new day adds its changes
+  // to them instead of summing the window's days again. Written by the next refresh.
+  `
+  CREATE TABLE shop_last (shop_id VARCHAR NOT NULL, day DATE NOT NULL, orders INTEGER NOT NULL, interventions INTEGER NOT NULL,
+    complaints INTEGER NOT NULL);
+  `,
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<void> {

@@ -21,6 +21,8 @@ export interface RefreshSummary {
   /** The first day recomputed (the first day of the data when everything was). */
   from: string | null;
   shopDays: number;
+  /** A new day computed from the stored last day's counts (ONE_DAY_COUNTS). */
+  newDay: boolean;
   flaggedShops: number;
   episodes: number;
   ms: number;
@@ -107,6 +109,8 @@ export interface Computed {
   walkedShops: string[];
   /** The last day of the stored metrics before this computation (null when none were stored). */
   storedLast: string | null;
+  /** A new day from the stored last day's counts (tmp_shop_counts then holds every shop). */
+  oneDay: boolean;
 }
 
 export interface ComputeOptions {
@@ -173,22 +177,40 @@ export async function compute(
   const floor = await queryOne<{ n: number | null }>(conn, 'SELECT min(min_interventions) AS n FROM tmp_policy_days WHERE day >= $from::DATE', {
     from,
   });
-  // A category mean over shop rates needs every shop's rate (when it is computed here, not reused).
-  const all = (floor?.n ?? 0) <= 0 || (!pooled && !options.reuseCounts);
-  await conn.run(sql.CANDIDATES, { from, last: p.last, full, all, min_interventions: floor?.n ?? 0, keep_day: options.keepDay ?? null });
-  await conn.run(sql.CANDIDATE_COUNTS, { from, last: p.last, window: p.window });
-  if (options.reuseCounts) {
-    await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
-  } else if (pooled) {
-    await conn.run(sql.CATEGORY_SUMS, { from, last: p.last, window: p.window });
-  } else {
+  // A new day right after the stored last day: every shop's counts from the stored last day's (shop_last) and the
+  // day's changes, and the category figures from them, as every shop is there.
+  const oneDay =
+    !options.reuseCounts &&
+    stored !== undefined &&
+    resumable &&
+    from === range.last &&
+    from === addDays(stored.last, 1) &&
+    (await queryOne<{ same: boolean }>(
+      conn,
+      'SELECT (SELECT count(*) FROM shop_last WHERE day = $day::DATE) = (SELECT count(*) FROM shops) AND (SELECT count(*) FROM shops) > 0 AS same',
+      { day: stored.last },
+    ))!.same;
+  if (oneDay) {
+    await conn.run(sql.ONE_DAY_COUNTS, { from, window: p.window });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+  } else {
+    // A category mean over shop rates needs every shop's rate (when it is computed here, not reused).
+    const all = (floor?.n ?? 0) <= 0 || (!pooled && !options.reuseCounts);
+    await conn.run(sql.CANDIDATES, { from, last: p.last, full, all, min_interventions: floor?.n ?? 0, keep_day: options.keepDay ?? null });
+    await conn.run(sql.CANDIDATE_COUNTS, { from, last: p.last, window: p.window });
+    if (options.reuseCounts) {
+      await conn.run('CREATE OR REPLACE TEMP TABLE tmp_category_day AS SELECT * FROM category_day WHERE day >= $from::DATE', { from });
+    } else if (pooled) {
+      await conn.run(sql.CATEGORY_SUMS, { from, last: p.last, window: p.window });
+    } else {
+      await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
+    }
   }
   const views = sql.flagViews(policy.categoryMean === 'pooled' ? 'pooled' : 'mean_of_shop_rates');
   await conn.run(views.all);
   await conn.run(views.candidates);
   const walked = await walkLevels(conn, schedule, lifts, from, full, views.walk);
-  return { range, from, full, ...walked, storedLast: stored?.last ?? null };
+  return { range, from, full, oneDay, ...walked, storedLast: stored?.last ?? null };
 }
 
 export async function dropTemp(conn: DuckDBConnection): Promise<void> {
@@ -205,9 +227,19 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   const schedule = options.schedule ?? (await loadSchedule(conn));
   const computed = await compute(conn, schedule, await loadLifts(conn), { from: options.from });
   if (!computed) {
-    for (const table of ['shop_levels', 'daily_cases', 'policy_day', 'queue_day', 'category_day', 'restriction_episodes', 'data_range', 'daily_orders'])
+    for (const table of [
+      'shop_last',
+      'shop_levels',
+      'daily_cases',
+      'policy_day',
+      'queue_day',
+      'category_day',
+      'restriction_episodes',
+      'data_range',
+      'daily_orders',
+    ])
       await conn.run(`DELETE FROM ${table}`);
-    return { range: null, from: null, shopDays: 0, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
+    return { range: null, from: null, shopDays: 0, newDay: false, flaggedShops: 0, episodes: 0, ms: performance.now() - started };
   }
   const { from, full } = computed;
   const since = { from };
@@ -234,6 +266,9 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
   if (full) await conn.run('DELETE FROM queue_day');
   else if (replaces) await conn.run('DELETE FROM queue_day WHERE day >= $from::DATE', since);
   if (computed.walkedShops.length > 0) await conn.run(sql.QUEUE_DAY);
+  await conn.run('DELETE FROM shop_last');
+  if (computed.oneDay) await conn.run(sql.LAST_COUNTS_ONE_DAY);
+  else await conn.run(sql.LAST_COUNTS, { last: computed.range.last, window: schedule.active.windowDays });
   // Episodes: those that start in range are recomputed; those in force the day before were resumed by the walk.
   await conn.run('DELETE FROM restriction_episodes WHERE start_day >= $from::DATE OR (end_day IS NULL OR end_day >= $from::DATE)', since);
   await appendEpisodes(conn, computed.episodes);
@@ -254,6 +289,7 @@ export async function refreshMetrics(conn: DuckDBConnection, options: { from?: s
     range: computed.range,
     from,
     shopDays: count?.n ?? 0,
+    newDay: computed.oneDay,
     flaggedShops: computed.walkedShops.length,
     episodes: computed.episodes.length,
     ms: performance.now() - started,

@@ -172,6 +172,36 @@ SELECT k, category_id, day, orders::INTEGER AS orders, interventions::INTEGER AS
 FROM grid WHERE day >= $from::DATE`;
 
 /**
+ * A new day after the stored last day: every shop's window counts on it are those of the day before (shop_last) plus
+ * the day's orders, less the orders of W days before, plus the day's case changes; no pass over the window's days.
+ */
+export const ONE_DAY_COUNTS = `
+CREATE OR REPLACE TEMP TABLE tmp_shop_counts AS
+SELECT s.k, s.category_id, $from::DATE AS day,
+  (coalesce(b.orders, 0) + coalesce(n.orders, 0) - coalesce(o.orders, 0))::INTEGER AS orders,
+  (coalesce(b.interventions, 0) + coalesce(x.d_interventions, 0))::INTEGER AS interventions,
+  (coalesce(b.complaints, 0) + coalesce(x.d_complaints, 0))::INTEGER AS complaints
+FROM tmp_shops s
+LEFT JOIN shop_last b ON b.shop_id = s.shop_id AND b.day = $from::DATE - 1
+LEFT JOIN tmp_daily_orders n ON n.shop_id = s.shop_id AND n.day = $from::DATE
+LEFT JOIN (SELECT shop_id, orders FROM daily_orders WHERE day = $from::DATE - $window::INTEGER) o ON o.shop_id = s.shop_id
+LEFT JOIN tmp_case_deltas x ON x.shop_id = s.shop_id AND x.day = $from::DATE`;
+
+/** Every shop's window counts on the last day, from the stored daily counts (after a refresh of more than a new day). */
+export const LAST_COUNTS = `
+INSERT INTO shop_last
+SELECT s.shop_id, $last::DATE, coalesce(o.orders, 0)::INTEGER, coalesce(x.interventions, 0)::INTEGER, coalesce(x.complaints, 0)::INTEGER
+FROM shops s
+LEFT JOIN (SELECT shop_id, sum(orders) AS orders FROM daily_orders
+           WHERE day > $last::DATE - $window::INTEGER AND day <= $last::DATE GROUP BY ALL) o ON o.shop_id = s.shop_id
+LEFT JOIN (SELECT shop_id, sum(d_interventions) AS interventions, sum(d_complaints) AS complaints FROM daily_cases
+           WHERE day <= $last::DATE GROUP BY ALL) x ON x.shop_id = s.shop_id`;
+
+/** shop_last from the counts of a new day (ONE_DAY_COUNTS: every shop). */
+export const LAST_COUNTS_ONE_DAY = `
+INSERT INTO shop_last SELECT s.shop_id, c.day, c.orders, c.interventions, c.complaints FROM tmp_shop_counts c JOIN tmp_shops s ON s.k = c.k`;
+
+/**
  * Per category and day from $from on, from category sums (no shop-day grid): the shops, the orders of the last W
  * days, the cases accumulated, the pooled mean, and the shops with orders in the window (each day with orders
  * owns the days until the shop's next day with orders, at most W: disjoint spans, counted like the cases).
