@@ -1,7 +1,7 @@
-// Computes the metrics of every shop and day (window counts, category means, flags, levels) under a
-// policy schedule. compute() builds connection-local temp tables only, so a simulation can run it
-// beside the readers; refreshMetrics() then replaces the materialized tables inside the caller's
-// transaction, so readers see the old numbers or the new ones, never a mix.
+// Computes the metrics (window counts, category means, flags, levels) under a policy schedule, for the shops that
+// can be judged (sql.ts: the sparse engine). compute() builds connection-local temp tables only, so a simulation
+// can run it beside the readers; refreshMetrics() then replaces the stored tables the shop-days are derived from
+// (server/db/views.ts) inside the caller's transaction, so readers see the old numbers or the new ones, never a mix.
 import { DuckDBDataChunk, DuckDBDateValue, VARCHAR, DATE, DOUBLE, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import { queryOne, queryRows } from '../db/database.js';
 import { evaluateShop, type DayInput, type Episode, type LiftOverride } from '../policy/evaluate.js';
@@ -123,9 +123,10 @@ export interface ComputeOptions {
 }
 
 /**
- * Builds, on this connection, temp tables for the days from `from` to the last: tmp_daily_orders,
- * tmp_shop_counts, tmp_category_day, tmp_shop_flags and tmp_levels (walk results). Reads the stored
- * tables, writes none of them.
+ * Builds, on this connection, temp tables for the days from `from` to the last: tmp_daily_orders and
+ * tmp_case_deltas (the daily counts from `from` on), tmp_shop_counts (the candidate shops' window counts; every
+ * shop's for a new day), tmp_category_day, tmp_shop_flags and tmp_levels (walk results). Reads the stored tables,
+ * writes none of them.
  */
 export async function compute(
   conn: DuckDBConnection,
@@ -163,20 +164,13 @@ export async function compute(
   }
   await conn.run(sql.POLICY_DAYS, { first: p.first, last: p.last, window: p.window });
   const pooled = policy.categoryMean === 'pooled';
-  if (options.reuseCounts) {
-    for (const view of sql.dailyViews(from, true, false)) await conn.run(view);
-  } else {
+  if (!options.reuseCounts) {
     const seam = await usesSeam(conn);
     // The zone's offsets from W + 1 days before the first day read (cases) to the last day.
     const span = seam ? null : await zoneSpan(conn, p.tz, addDays(from, -(p.window + 1)), p.last);
     await conn.run(sql.dailyOrders(span), { tz: p.tz, from: full ? '0001-01-01' : from, seam });
     await conn.run(sql.caseDeltas(span), { from, full, last: p.last, tz: p.tz, window: p.window, basis: policy.countBasis, seam });
-    for (const view of sql.dailyViews(from, !full, true)) await conn.run(view);
   }
-  // The lowest intervention floor in force from $from on: below it no shop-day can be judged.
-  const floor = await queryOne<{ n: number | null }>(conn, 'SELECT min(min_interventions) AS n FROM tmp_policy_days WHERE day >= $from::DATE', {
-    from,
-  });
   // A new day right after the stored last day: every shop's counts from the stored last day's (shop_last) and the
   // day's changes, and the category figures from them, as every shop is there.
   const oneDay =
@@ -194,6 +188,12 @@ export async function compute(
     await conn.run(sql.ONE_DAY_COUNTS, { from, window: p.window });
     await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
   } else {
+    // Reused: the stored daily counts only; otherwise the stored days before $from and the computed ones from it.
+    for (const view of sql.dailyViews(from, options.reuseCounts === true || !full, !options.reuseCounts)) await conn.run(view);
+    // The lowest intervention floor in force from $from on: below it no shop-day can be judged.
+    const floor = await queryOne<{ n: number | null }>(conn, 'SELECT min(min_interventions) AS n FROM tmp_policy_days WHERE day >= $from::DATE', {
+      from,
+    });
     // A category mean over shop rates needs every shop's rate (when it is computed here, not reused).
     const all = (floor?.n ?? 0) <= 0 || (!pooled && !options.reuseCounts);
     await conn.run(sql.CANDIDATES, { from, last: p.last, full, all, min_interventions: floor?.n ?? 0, keep_day: options.keepDay ?? null });
@@ -206,7 +206,7 @@ export async function compute(
       await conn.run(sql.CATEGORY_DAY, { method: policy.categoryMean });
     }
   }
-  const views = sql.flagViews(policy.categoryMean === 'pooled' ? 'pooled' : 'mean_of_shop_rates');
+  const views = sql.flagViews(pooled ? 'pooled' : 'mean_of_shop_rates');
   await conn.run(views.all);
   await conn.run(views.candidates);
   const walked = await walkLevels(conn, schedule, lifts, from, full, views.walk);

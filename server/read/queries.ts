@@ -175,7 +175,7 @@ export async function flaggedShops(
   range: DataRangeRow,
   query: Pick<FlaggedQuery, 'categoryId' | 'level' | 'minRatio' | 'sort' | 'order' | 'limit' | 'offset'> & { date: string; exempt?: FlaggedQuery['exempt'] },
 ): Promise<{ total: number; items: ShopMetrics[] }> {
-  // queue_day holds the non-none shop-days (written by every refresh beside shop_day), so the queue reads a
+  // queue_day holds the non-none shop-days (written by every refresh from the walk's results), so the queue reads a
   // few thousand rows, not every shop-day. Only the filters asked for are in the text (each text is
   // prepared once per connection), so the plan of a plain page has no filter it does not need.
   const filters: string[] = ['d.day = $date::DATE'];
